@@ -1,0 +1,131 @@
+// Test databases: one migrated template per suite run, cloned per test file (CREATE DATABASE … TEMPLATE).
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/db/embedded.js';
+import { migrate, migrationsDir } from '../../src/db/migrate.js';
+import { createPool, type Pool } from '../../src/db/pool.js';
+
+export const TEST_DB_PREFIX = 'atlas_test_';
+const TEMPLATE_PREFIX = 'atlas_template_';
+
+interface Server {
+  urlFor(database: string): string;
+  embedded: EmbeddedPostgresHandle | null;
+}
+
+let server: Server | null = null;
+let templateName: string | null = null;
+const created: { name: string; pools: Pool[] }[] = [];
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+async function adminQuery(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: requireServer().urlFor('postgres') });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await client.query(sql, params);
+  } finally {
+    await client.end();
+  }
+}
+
+function requireServer(): Server {
+  if (!server) throw new Error('test database server not started (test/helpers/hooks.ts)');
+  return server;
+}
+
+function schemaHash(): string {
+  const hash = createHash('sha256');
+  for (const file of readdirSync(migrationsDir).sort()) hash.update(file).update(readFileSync(path.join(migrationsDir, file)));
+  return hash.digest('hex').slice(0, 12);
+}
+
+/** Starts (or connects to) the test server and builds the template database if the schema changed. */
+export async function startTestServer(): Promise<void> {
+  const external = process.env.TEST_DATABASE_URL?.trim();
+  if (external) {
+    server = { urlFor: (database) => withDatabase(external, database), embedded: null };
+  } else {
+    const embedded = await startEmbeddedPostgres({
+      dir: path.resolve('.data/test-postgres'),
+      port: Number(process.env.TEST_EMBEDDED_PG_PORT ?? 54339),
+    });
+    server = { urlFor: embedded.urlFor, embedded };
+  }
+  await dropStaleDatabases();
+  templateName = `${TEMPLATE_PREFIX}${schemaHash()}`;
+  const exists = await adminQuery('SELECT 1 FROM pg_database WHERE datname = $1', [templateName]);
+  if (!exists.rowCount) {
+    const building = `${templateName}_build_${randomBytes(3).toString('hex')}`;
+    await adminQuery(`CREATE DATABASE ${pg.escapeIdentifier(building)}`);
+    await migrate(server.urlFor(building));
+    await adminQuery(`ALTER DATABASE ${pg.escapeIdentifier(building)} RENAME TO ${pg.escapeIdentifier(templateName)}`).catch(
+      async () => adminQuery(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(building)}`),
+    );
+  }
+}
+
+async function dropStaleDatabases(): Promise<void> {
+  const { rows } = await adminQuery(
+    `SELECT datname FROM pg_database WHERE datname LIKE $1 OR (datname LIKE $2 AND datname <> $3)`,
+    [`${TEST_DB_PREFIX}%`, `${TEMPLATE_PREFIX}%`, `${TEMPLATE_PREFIX}${schemaHash()}`],
+  );
+  for (const row of rows as { datname: string }[]) {
+    await adminQuery(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(row.datname)} WITH (FORCE)`);
+  }
+}
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  pool: Pool;
+  /** A further pool on the same database (closed with the suite). */
+  newPool(max?: number): Pool;
+}
+
+/** A fresh, migrated, empty database for one test file. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const srv = requireServer();
+  if (!templateName) throw new Error('template database missing');
+  const name = `${TEST_DB_PREFIX}${process.pid}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(templateName)}`);
+  const url = srv.urlFor(name);
+  const entry = { name, pools: [] as Pool[] };
+  created.push(entry);
+  const newPool = (max = 10) => {
+    const pool = createPool(url, { max, applicationName: 'atlas-ops test' });
+    entry.pools.push(pool);
+    return pool;
+  };
+  return { name, url, pool: newPool(), newPool };
+}
+
+/** A database with no schema at all (for migration tests). */
+export async function createEmptyDatabase(): Promise<{ name: string; url: string }> {
+  const name = `${TEST_DB_PREFIX}${process.pid}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  created.push({ name, pools: [] });
+  return { name, url: requireServer().urlFor(name) };
+}
+
+export async function stopTestServer(): Promise<void> {
+  for (const entry of created.splice(0)) {
+    await Promise.all(entry.pools.map((pool) => pool.end().catch(() => undefined)));
+    if (!process.env.KEEP_TEST_DATABASES) {
+      await adminQuery(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(entry.name)} WITH (FORCE)`).catch(() => undefined);
+    }
+  }
+  await server?.embedded?.stop();
+  server = null;
+}
+
+export function testServerUrlFor(database: string): string {
+  return requireServer().urlFor(database);
+}
