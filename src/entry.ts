@@ -1,0 +1,43 @@
+// Shared start-up plumbing for the entry points: one clear line on fatal errors, graceful shutdown on signals.
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import { ConfigError, messageOf } from './errors.js';
+
+/** Prints one line (a stack only with DEBUG) and exits non-zero. */
+export function exitWithError(error: unknown, code = 1): never {
+  const message = error instanceof ConfigError ? messageOf(error) : `atlas-ops failed to start: ${messageOf(error)}`;
+  process.stderr.write(`error: ${message}\n`);
+  if (process.env.DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  process.exit(code);
+}
+
+/** Runs `shutdown` once on SIGINT/SIGTERM, then exits. A second signal exits at once. */
+export function onShutdownSignal(shutdown: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stderr.write(`\n${signal} received: shutting down…\n`);
+    shutdown()
+      .catch((error: unknown) => process.stderr.write(`error during shutdown: ${messageOf(error)}\n`))
+      .finally(() => process.exit(0));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+/** Listens, turning a busy port into one clear ConfigError. */
+export function listen(app: Express, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host);
+    server.once('listening', () => resolve(server));
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new ConfigError(`Port ${port} is already in use: stop the other program or set PORT to a free port.`)
+          : error,
+      );
+    });
+  });
+}
+
