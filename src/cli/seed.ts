@@ -79,7 +79,7 @@ async function main(argv: string[]): Promise<void> {
     .parse(argv);
   const request = parseSeedRequest(program.opts<RawOptions>());
   // Checked before loadConfig, whose first complaint in production would be missing secrets.
-  if (process.env.NODE_ENV?.trim() === 'production' || loadConfig().isProduction) {
+  if (process.env.NODE_ENV?.trim() === 'production') {
     throw new ConfigError('Refusing to seed: NODE_ENV=production. Demo and benchmark data never go into a production database.');
   }
   const config = loadConfig();
