@@ -1,4 +1,5 @@
 // pg-boss wiring: queue names, start-up, and the enqueue functions services receive. The only pg-boss import besides jobs/.
+import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import type { Queryable } from '../db/pool.js';
 import { log } from '../log.js';
@@ -66,6 +67,12 @@ function onConnection(db: Queryable | undefined): { db: { executeSql(text: strin
   return { db: { executeSql: (text: string, values: unknown[]) => db.query(text, values) } };
 }
 
+/** pg-boss's own connection, as a Queryable (for reads outside a caller's transaction). */
+function bossDb(boss: PgBoss): Queryable {
+  const db = boss.getDb() as unknown as { executeSql(text: string, values: unknown[]): Promise<{ rows: unknown[] }> };
+  return { query: (text: string, values?: unknown[]) => db.executeSql(text, values ?? []) } as unknown as Queryable;
+}
+
 export function createEnqueuer(boss: PgBoss): Enqueuer {
   return {
     async orchestrate(job, db) {
@@ -74,12 +81,17 @@ export function createEnqueuer(boss: PgBoss): Enqueuer {
     },
     async tenants(jobs, db) {
       if (jobs.length === 0) return;
-      const inserted = (await boss.insert(
-        jobs.map((data) => ({ name: queueNames.tenant, data })),
+      const ids = jobs.map(() => randomUUID());
+      await boss.insert(
+        jobs.map((data, index) => ({ id: ids[index], name: queueNames.tenant, data })),
         onConnection(db) as PgBoss.InsertOptions,
-      )) as unknown;
-      // pg-boss returns the new ids (typed void in 10.x); a missing queue inserts nothing.
-      const count = Array.isArray(inserted) ? inserted.length : 0;
+      );
+      // insert() reports nothing in 10.x and silently drops jobs of a missing queue: count what landed.
+      const { rows } = await (db ?? bossDb(boss)).query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${PGBOSS_SCHEMA}.job WHERE name = $1::text AND id = ANY($2::uuid[])`,
+        [queueNames.tenant, ids],
+      );
+      const count = rows[0]?.n ?? 0;
       if (count !== jobs.length) throw new Error(`Enqueued ${count} of ${jobs.length} ${queueNames.tenant} jobs.`);
     },
   };

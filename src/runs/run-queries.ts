@@ -1,0 +1,162 @@
+// Read side of runs for the CLI, API and UI: lists with filters, progress and failures. Never writes.
+import type { Queryable } from '../db/pool.js';
+import { ValidationError } from '../errors.js';
+import type { RunbookCounts } from '../runbooks/runbook.js';
+import { runOutcomes, runStatuses, type RunOutcome, type RunStatus } from './run-status.js';
+import { findRun, sumItemCounts, tallyItems, toRun, type ItemTally, type OperationRun } from './runs.repository.js';
+
+export interface RunListFilters {
+  status?: RunStatus;
+  outcome?: RunOutcome;
+  type?: string;
+  initiator?: string;
+  source?: string;
+  since?: Date;
+  until?: Date;
+  limit?: number;
+  /** Keyset pagination: runs with id below this. */
+  beforeId?: number;
+}
+
+export interface RunListEntry extends OperationRun {
+  tenantName: string | null;
+  tenantExternalId: string | null;
+}
+
+export function parseRunFilters(raw: Record<string, unknown>): RunListFilters {
+  const filters: RunListFilters = {};
+  const text = (key: string) => {
+    const value = raw[key];
+    return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+  };
+  const status = text('status');
+  if (status !== undefined) {
+    if (!(runStatuses as readonly string[]).includes(status)) throw new ValidationError(`Status must be one of ${runStatuses.join(', ')}.`, 'status');
+    filters.status = status as RunStatus;
+  }
+  const outcome = text('outcome');
+  if (outcome !== undefined) {
+    if (!(runOutcomes as readonly string[]).includes(outcome)) throw new ValidationError(`Outcome must be one of ${runOutcomes.join(', ')}.`, 'outcome');
+    filters.outcome = outcome as RunOutcome;
+  }
+  filters.type = text('type') ?? text('runbook');
+  filters.initiator = text('initiator');
+  filters.source = text('source');
+  for (const key of ['since', 'until'] as const) {
+    const value = text(key);
+    if (value === undefined) continue;
+    const date = new Date(value);
+    if (Number.isNaN(date.getTime())) throw new ValidationError(`${key} must be a date (YYYY-MM-DD or ISO 8601).`, key);
+    filters[key] = date;
+  }
+  const limit = text('limit');
+  if (limit !== undefined) {
+    if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > 500) throw new ValidationError('Limit must be a whole number from 1 to 500.', 'limit');
+    filters.limit = Number(limit);
+  }
+  const beforeId = text('beforeId');
+  if (beforeId !== undefined) {
+    if (!/^\d+$/.test(beforeId)) throw new ValidationError('beforeId must be a run id.', 'beforeId');
+    filters.beforeId = Number(beforeId);
+  }
+  return filters;
+}
+
+export async function listRuns(db: Queryable, filters: RunListFilters = {}): Promise<RunListEntry[]> {
+  const { rows } = await db.query<Record<string, unknown> & { tenant_name: string | null; tenant_external_id: string | null }>(
+    `SELECT r.*, t.name AS tenant_name, t.external_id AS tenant_external_id
+       FROM operation_runs r LEFT JOIN tenants t ON t.id = r.tenant_id
+      WHERE ($1::text IS NULL OR r.status = $1::text)
+        AND ($2::text IS NULL OR r.outcome = $2::text)
+        AND ($3::text IS NULL OR r.type = $3::text)
+        AND ($4::text IS NULL OR r.initiator_name ILIKE '%' || $4::text || '%')
+        AND ($5::text IS NULL OR r.source = $5::text)
+        AND ($6::timestamptz IS NULL OR r.created_at >= $6::timestamptz)
+        AND ($7::timestamptz IS NULL OR r.created_at < $7::timestamptz)
+        AND ($8::bigint IS NULL OR r.id < $8::bigint)
+      ORDER BY r.id DESC
+      LIMIT $9::int`,
+    [
+      filters.status ?? null,
+      filters.outcome ?? null,
+      filters.type ?? null,
+      filters.initiator ?? null,
+      filters.source ?? null,
+      filters.since ?? null,
+      filters.until ?? null,
+      filters.beforeId ?? null,
+      filters.limit ?? 50,
+    ],
+  );
+  return rows.map((row) => ({
+    ...toRun(row as unknown as Parameters<typeof toRun>[0]),
+    tenantName: row.tenant_name,
+    tenantExternalId: row.tenant_external_id,
+  }));
+}
+
+export interface RunFailure {
+  itemId: number;
+  tenantId: number;
+  tenantExternalId: string;
+  tenantName: string;
+  message: string | null;
+  attempts: number;
+}
+
+export interface RunProgress {
+  run: OperationRun;
+  items: ItemTally;
+  /** Sum of item counts so far (equals summary counts once completed). */
+  counts: RunbookCounts;
+  /** Tenants finished (any end) / total, 0–1; never above 1. */
+  fraction: number;
+  failures: RunFailure[];
+}
+
+export async function getRunProgress(db: Queryable, runId: number): Promise<RunProgress | null> {
+  const run = await findRun(db, runId);
+  if (!run) return null;
+  const [items, counts, failures] = await Promise.all([
+    tallyItems(db, runId),
+    sumItemCounts(db, runId),
+    db.query<{ id: number; tenant_id: number; external_id: string; name: string; error_message: string | null; attempts: number }>(
+      `SELECT i.id, i.tenant_id, t.external_id, t.name, i.error_message, i.attempts
+         FROM operation_run_items i JOIN tenants t ON t.id = i.tenant_id
+        WHERE i.run_id = $1::bigint AND i.status = 'failed' ORDER BY i.id LIMIT 200`,
+      [runId],
+    ),
+  ]);
+  const finished = items.succeeded + items.failed + items.cancelled;
+  return {
+    run,
+    items,
+    counts,
+    fraction: run.status === 'completed' ? 1 : items.total === 0 ? 0 : Math.min(1, finished / items.total),
+    failures: failures.rows.map((row) => ({
+      itemId: row.id,
+      tenantId: row.tenant_id,
+      tenantExternalId: row.external_id,
+      tenantName: row.name,
+      message: row.error_message,
+      attempts: row.attempts,
+    })),
+  };
+}
+
+/** Polls until the run completes (or the timeout passes), reporting progress on each poll. */
+export async function waitForRun(
+  db: Queryable,
+  runId: number,
+  options: { timeoutMs?: number; pollMs?: number; onProgress?: (progress: RunProgress) => void } = {},
+): Promise<RunProgress> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60 * 60 * 1000);
+  for (;;) {
+    const progress = await getRunProgress(db, runId);
+    if (!progress) throw new ValidationError(`Run #${runId} does not exist.`, 'runId');
+    options.onProgress?.(progress);
+    if (progress.run.status === 'completed') return progress;
+    if (Date.now() > deadline) return progress;
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
+  }
+}
