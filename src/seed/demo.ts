@@ -207,8 +207,10 @@ function completeFinding(rng: Prng, tenant: string, serial: number): FindingRow 
   const firstSeenAt = createdAt;
   const lastSeenAt = Math.min(DEMO_BASE_TIME.getTime() - HOUR, firstSeenAt + rng.int(0, 60) * DAY + rng.int(0, 23) * HOUR);
   const slaDays = slaDaysBySeverity[severity];
-  const resolvedAt = status === 'resolved' ? lastSeenAt + rng.int(1, 48) * HOUR : null;
-  const closedAt = status === 'closed' ? lastSeenAt + rng.int(1, 48) * HOUR : null;
+  // Terminal times fall between the last sighting and the base time: no demo timestamp lies after it.
+  const terminalAt = Math.min(DEMO_BASE_TIME.getTime(), lastSeenAt + rng.int(1, 48) * HOUR);
+  const resolvedAt = status === 'resolved' ? terminalAt : null;
+  const closedAt = status === 'closed' ? terminalAt : null;
   return {
     tenant,
     findingType: kind.type,
@@ -267,7 +269,7 @@ function duplicateGroup(rng: Prng, tenant: string, label: string, size: number, 
   for (let member = 0; member < size; member++) {
     const createdAt = withTie && member < 2 ? tieAt : DEMO_BASE_TIME.getTime() - rng.int(3, 120) * DAY - rng.int(0, 23) * HOUR;
     const firstSeenAt = member === 2 && rng.chance(0.5) ? null : createdAt;
-    const lastSeenAt = rng.chance(0.3) ? null : createdAt + rng.int(0, 10) * DAY;
+    const lastSeenAt = rng.chance(0.3) ? null : Math.min(DEMO_BASE_TIME.getTime(), createdAt + rng.int(0, 10) * DAY);
     rows.push({
       tenant,
       findingType: kind.type,
@@ -287,7 +289,7 @@ function duplicateGroup(rng: Prng, tenant: string, label: string, size: number, 
       closedAt: null,
       closedReason: null,
       createdAt,
-      updatedAt: createdAt + rng.int(0, 5) * DAY,
+      updatedAt: Math.min(DEMO_BASE_TIME.getTime(), createdAt + rng.int(0, 5) * DAY),
     });
   }
   return rows;
