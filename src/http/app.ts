@@ -2,7 +2,14 @@
 import express from 'express';
 import type { Config, SessionSecrets } from '../config.js';
 import type { Pool } from '../db/pool.js';
+import { adminAuth, adminPolicy, ADMIN_ROOT, createAdminAdmin } from '../panels/admin-panel.js';
+import { prepareBundle } from '../panels/bundle.js';
+import { createPlaneRouter, createSessionStore, type PlaneSessionKit } from '../panels/plane-router.js';
+import { createSystemAdmin, SYSTEM_ROOT, systemAuth, systemPolicy, systemRoutes } from '../panels/system-panel.js';
 import type { RunbookService } from '../runbooks/runbook-service.js';
+import { errorHandler } from './error-handler.js';
+import { createLoginThrottle } from './login-throttle.js';
+import { securityHeaders } from './security-headers.js';
 
 export interface WebDeps {
   config: Config;
@@ -16,16 +23,91 @@ export interface WebApp {
   close(): Promise<void>;
 }
 
+/** Login attempts per IP and e-mail per minute: SPEC's 10 on /system, looser for customers. */
+export const loginLimits = { system: 10, admin: 30 } as const;
+
 export async function createWebApp(deps: WebDeps): Promise<WebApp> {
+  const { config, pool, secrets } = deps;
   const app = express();
   app.disable('x-powered-by');
+  // Behind a proxy (production), req.ip and req.protocol come from X-Forwarded-*; the throttle key uses req.ip.
+  if (config.isProduction) app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(securityHeaders({ isProduction: config.isProduction }));
+
   app.get('/healthz', async (_req, res) => {
     try {
-      await deps.pool.query('SELECT 1');
+      await pool.query('SELECT 1');
       res.json({ status: 'ok', database: 'ok' });
     } catch {
       res.status(503).json({ status: 'unavailable', database: 'unreachable' });
     }
   });
-  return { app, close: async () => undefined };
+
+  const systemAdmin = createSystemAdmin(pool);
+  const adminAdmin = createAdminAdmin(pool, { runbooks: deps.runbooks, maintenanceActions: config.adminMaintenanceActions });
+  await prepareBundle(systemAdmin);
+  // AdminJS's initialize() (run by the router builder) bundles again in production unless told not to; the bundle
+  // is ready now, and two concurrent builds would write the same file.
+  if (config.isProduction) process.env.ADMIN_JS_SKIP_BUNDLE = 'true';
+
+  const pruneInterval = config.nodeEnv === 'test' ? false : 15 * 60;
+  const systemKit: PlaneSessionKit = {
+    name: 'system',
+    rootPath: SYSTEM_ROOT,
+    cookieName: 'atlas_system_sid',
+    presenceCookieName: 'atlas_system_presence',
+    secret: secrets.system,
+    idleMinutes: config.systemSessionIdleMinutes,
+    secure: config.isProduction,
+    store: createSessionStore(pool, 'system_sessions', pruneInterval),
+    auth: systemAuth(pool),
+  };
+  const adminKit: PlaneSessionKit = {
+    name: 'admin',
+    rootPath: ADMIN_ROOT,
+    cookieName: 'atlas_admin_sid',
+    presenceCookieName: 'atlas_admin_presence',
+    secret: secrets.admin,
+    idleMinutes: config.adminSessionIdleMinutes,
+    secure: config.isProduction,
+    store: createSessionStore(pool, 'admin_sessions', pruneInterval),
+    auth: adminAuth(pool),
+  };
+
+  app.use(
+    SYSTEM_ROOT,
+    createPlaneRouter({
+      kit: systemKit,
+      peer: adminKit,
+      admin: systemAdmin,
+      policy: systemPolicy,
+      pool,
+      throttle: createLoginThrottle(pool, { keyPrefix: 'system_login', attempts: loginLimits.system, windowSeconds: 60 }),
+      routes: systemRoutes(),
+    }),
+  );
+  app.use(
+    ADMIN_ROOT,
+    createPlaneRouter({
+      kit: adminKit,
+      peer: systemKit,
+      admin: adminAdmin,
+      policy: adminPolicy({ maintenanceActions: config.adminMaintenanceActions }),
+      pool,
+      throttle: createLoginThrottle(pool, { keyPrefix: 'admin_login', attempts: loginLimits.admin, windowSeconds: 60 }),
+    }),
+  );
+  // JSON parsing only after the admin routers: AdminJS reads its own request bodies (formidable).
+  app.use(express.json({ limit: '100kb' }));
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('Not found.');
+  });
+  app.use(errorHandler());
+
+  return {
+    app,
+    close: async () => {
+      await Promise.all([systemKit.store.close(), adminKit.store.close()]);
+    },
+  };
 }
