@@ -31,8 +31,16 @@ const benchFindingsChecksum = (db: Queryable, prefix: string) =>
     [prefix],
   ).then((row) => row.md5);
 
+interface TableCounts {
+  workspaces: number;
+  tenants: number;
+  findings: number;
+  platform_users: number;
+  users: number;
+}
+
 const tableCounts = (db: Queryable) =>
-  one<Record<string, number>>(
+  one<TableCounts>(
     db,
     `SELECT (SELECT count(*)::int FROM workspaces) AS workspaces, (SELECT count(*)::int FROM tenants) AS tenants,
             (SELECT count(*)::int FROM findings) AS findings, (SELECT count(*)::int FROM platform_users) AS platform_users,
