@@ -6,6 +6,7 @@ import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/db/embedded.js';
 import { migrate, migrationsDir } from '../../src/db/migrate.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
+import { startBoss } from '../../src/queue/queue.js';
 
 export const TEST_DB_PREFIX = 'atlas_test_';
 const TEMPLATE_PREFIX = 'atlas_template_';
@@ -44,6 +45,7 @@ function requireServer(): Server {
 function schemaHash(): string {
   const hash = createHash('sha256');
   for (const file of readdirSync(migrationsDir).sort()) hash.update(file).update(readFileSync(path.join(migrationsDir, file)));
+  hash.update(readFileSync(path.resolve('src/queue/queue.ts')));
   return hash.digest('hex').slice(0, 12);
 }
 
@@ -66,6 +68,9 @@ export async function startTestServer(): Promise<void> {
     const building = `${templateName}_build_${randomBytes(3).toString('hex')}`;
     await adminQuery(`CREATE DATABASE ${pg.escapeIdentifier(building)}`);
     await migrate(server.urlFor(building));
+    // pg-boss's schema and our queues in the template too, so no test pays for pg-boss's migrations.
+    const boss = await startBoss(server.urlFor(building), { supervise: false });
+    await boss.stop({ graceful: false, wait: true });
     await adminQuery(`ALTER DATABASE ${pg.escapeIdentifier(building)} RENAME TO ${pg.escapeIdentifier(templateName)}`).catch(
       async () => adminQuery(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(building)}`),
     );
