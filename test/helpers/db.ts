@@ -1,9 +1,10 @@
 // Test databases: one migrated template per suite run, cloned per test file (CREATE DATABASE … TEMPLATE).
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/db/embedded.js';
+import { ConfigError } from '../../src/errors.js';
 import { migrate, migrationsDir } from '../../src/db/migrate.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { startBoss } from '../../src/queue/queue.js';
@@ -18,6 +19,7 @@ interface Server {
 
 let server: Server | null = null;
 let templateName: string | null = null;
+let privateDir: string | null = null;
 const created: { name: string; pools: Pool[] }[] = [];
 
 function withDatabase(url: string, database: string): string {
@@ -55,10 +57,7 @@ export async function startTestServer(): Promise<void> {
   if (external) {
     server = { urlFor: (database) => withDatabase(external, database), embedded: null };
   } else {
-    const embedded = await startEmbeddedPostgres({
-      dir: path.resolve('.data/test-postgres'),
-      port: Number(process.env.TEST_EMBEDDED_PG_PORT ?? 54339),
-    });
+    const embedded = await startOwnEmbeddedServer();
     server = { urlFor: embedded.urlFor, embedded };
   }
   await dropStaleDatabases();
@@ -77,12 +76,42 @@ export async function startTestServer(): Promise<void> {
   }
 }
 
+/**
+ * The suite's own embedded server in .data/test-postgres; when another suite run on this tree holds it, a private
+ * folder and port for this run (removed at the end), so two runs never share or break each other's server.
+ */
+async function startOwnEmbeddedServer(): Promise<EmbeddedPostgresHandle> {
+  const port = Number(process.env.TEST_EMBEDDED_PG_PORT ?? 54339);
+  try {
+    return await startEmbeddedPostgres({ dir: path.resolve('.data/test-postgres'), port });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const dir = path.resolve(`.data/test-postgres-${process.pid}`);
+    privateDir = dir;
+    return startEmbeddedPostgres({ dir, port: port + 1 + (process.pid % 500) });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Drops test databases left by suite runs that are no longer alive (their pid is in the name), and old templates. */
 async function dropStaleDatabases(): Promise<void> {
-  const { rows } = await adminQuery(
+  const { rows: all } = await adminQuery(
     `SELECT datname FROM pg_database WHERE datname LIKE $1 OR (datname LIKE $2 AND datname <> $3)`,
     [`${TEST_DB_PREFIX}%`, `${TEMPLATE_PREFIX}%`, `${TEMPLATE_PREFIX}${schemaHash()}`],
   );
-  for (const row of rows as { datname: string }[]) {
+  const rows = (all as { datname: string }[]).filter((row) => {
+    const pid = Number(/^atlas_test_(\d+)_/.exec(row.datname)?.[1]);
+    return !pid || !isAlive(pid);
+  });
+  for (const row of rows) {
     await adminQuery(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(row.datname)} WITH (FORCE)`);
   }
 }
@@ -129,6 +158,8 @@ export async function stopTestServer(): Promise<void> {
   }
   await server?.embedded?.stop();
   server = null;
+  if (privateDir) rmSync(privateDir, { recursive: true, force: true });
+  if (privateDir) rmSync(`${privateDir}-socket`, { recursive: true, force: true });
 }
 
 export function testServerUrlFor(database: string): string {
