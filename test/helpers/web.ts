@@ -7,16 +7,9 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { Pool } from '../../src/db/pool.js';
 import { createWebApp } from '../../src/http/app.js';
 import type { RunbookService } from '../../src/runbooks/runbook-service.js';
+import { unusedRunbookService } from './runbook-doubles.js';
 
 export const TEST_SECRETS = { admin: 'a'.repeat(40), system: 's'.repeat(40) };
-
-/** For apps whose tests never start a run: any call fails the test loudly. */
-export const unusedRunbookService: RunbookService = {
-  listRunbooks: () => Promise.reject(new Error('runbook service not expected in this test')),
-  preflight: () => Promise.reject(new Error('runbook service not expected in this test')),
-  startRun: () => Promise.reject(new Error('runbook service not expected in this test')),
-  cancelRun: () => Promise.reject(new Error('runbook service not expected in this test')),
-};
 
 export interface RunningApp {
   baseUrl: string;
