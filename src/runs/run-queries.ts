@@ -62,31 +62,37 @@ export function parseRunFilters(raw: Record<string, unknown>): RunListFilters {
   return filters;
 }
 
+/** The WHERE clause of the run filters over `operation_runs r`, parameters $1…$7. */
+const runFilterWhere = `
+  ($1::text IS NULL OR r.status = $1::text)
+  AND ($2::text IS NULL OR r.outcome = $2::text)
+  AND ($3::text IS NULL OR r.type = $3::text)
+  AND ($4::text IS NULL OR r.initiator_name ILIKE '%' || $4::text || '%')
+  AND ($5::text IS NULL OR r.source = $5::text)
+  AND ($6::timestamptz IS NULL OR r.created_at >= $6::timestamptz)
+  AND ($7::timestamptz IS NULL OR r.created_at < $7::timestamptz)`;
+
+function runFilterParams(filters: RunListFilters): unknown[] {
+  return [
+    filters.status ?? null,
+    filters.outcome ?? null,
+    filters.type ?? null,
+    filters.initiator ?? null,
+    filters.source ?? null,
+    filters.since ?? null,
+    filters.until ?? null,
+  ];
+}
+
+/** Newest first, keyset-paginated by id (`beforeId`), so page N costs what page 1 costs. */
 export async function listRuns(db: Queryable, filters: RunListFilters = {}): Promise<RunListEntry[]> {
   const { rows } = await db.query<Record<string, unknown> & { tenant_name: string | null; tenant_external_id: string | null }>(
     `SELECT r.*, t.name AS tenant_name, t.external_id AS tenant_external_id
        FROM operation_runs r LEFT JOIN tenants t ON t.id = r.tenant_id
-      WHERE ($1::text IS NULL OR r.status = $1::text)
-        AND ($2::text IS NULL OR r.outcome = $2::text)
-        AND ($3::text IS NULL OR r.type = $3::text)
-        AND ($4::text IS NULL OR r.initiator_name ILIKE '%' || $4::text || '%')
-        AND ($5::text IS NULL OR r.source = $5::text)
-        AND ($6::timestamptz IS NULL OR r.created_at >= $6::timestamptz)
-        AND ($7::timestamptz IS NULL OR r.created_at < $7::timestamptz)
-        AND ($8::bigint IS NULL OR r.id < $8::bigint)
+      WHERE ${runFilterWhere} AND ($8::bigint IS NULL OR r.id < $8::bigint)
       ORDER BY r.id DESC
       LIMIT $9::int`,
-    [
-      filters.status ?? null,
-      filters.outcome ?? null,
-      filters.type ?? null,
-      filters.initiator ?? null,
-      filters.source ?? null,
-      filters.since ?? null,
-      filters.until ?? null,
-      filters.beforeId ?? null,
-      filters.limit ?? 50,
-    ],
+    [...runFilterParams(filters), filters.beforeId ?? null, filters.limit ?? 50],
   );
   return rows.map((row) => ({
     ...toRun(row as unknown as Parameters<typeof toRun>[0]),
@@ -159,4 +165,88 @@ export async function waitForRun(
     if (Date.now() > deadline) return progress;
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
   }
+}
+
+export interface AuditEntry {
+  id: number;
+  occurredAt: Date;
+  action: string;
+  actorType: string;
+  actorLabel: string | null;
+  ip: string | null;
+  metadata: Record<string, unknown>;
+}
+
+export interface RunDetail extends RunProgress {
+  tenant: { id: number; externalId: string; name: string } | null;
+  /** Findings scanned so far, the expected total (preflight snapshot, or more if rows were added), both clamped sane. */
+  findings: { processed: number; expected: number; fraction: number };
+  /** Seconds left at the rate so far; null until there is a rate; 0 once completed. Never negative. */
+  etaSeconds: number | null;
+  elapsedSeconds: number | null;
+  auditTrail: AuditEntry[];
+}
+
+export async function listRunAudit(db: Queryable, runId: number): Promise<AuditEntry[]> {
+  const { rows } = await db.query<{
+    id: number;
+    occurred_at: Date;
+    action: string;
+    actor_type: string;
+    actor_label: string | null;
+    ip: string | null;
+    metadata: Record<string, unknown>;
+  }>(
+    `SELECT id, occurred_at, action, actor_type, actor_label, ip, metadata FROM audit_logs
+      WHERE target_type = 'operation_run' AND target_id = $1::text ORDER BY occurred_at, id LIMIT 200`,
+    [String(runId)],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    occurredAt: row.occurred_at,
+    action: row.action,
+    actorType: row.actor_type,
+    actorLabel: row.actor_label,
+    ip: row.ip,
+    metadata: row.metadata,
+  }));
+}
+
+/** Everything the run detail page shows, in one call. */
+export async function getRunDetail(db: Queryable, runId: number, now = new Date()): Promise<RunDetail | null> {
+  const progress = await getRunProgress(db, runId);
+  if (!progress) return null;
+  const { run } = progress;
+  const [auditTrail, tenantRows] = await Promise.all([
+    listRunAudit(db, runId),
+    run.tenantId === null
+      ? Promise.resolve({ rows: [] as { id: number; external_id: string; name: string }[] })
+      : db.query<{ id: number; external_id: string; name: string }>('SELECT id, external_id, name FROM tenants WHERE id = $1::bigint', [run.tenantId]),
+  ]);
+  const snapshot = (run.context.preflight as { findingsTotal?: number } | undefined)?.findingsTotal ?? 0;
+  const processed = progress.counts.findings_total ?? 0;
+  const expected = Math.max(snapshot, processed);
+  const completed = run.status === 'completed';
+  const findingsFraction = completed ? 1 : expected === 0 ? 0 : Math.min(1, processed / expected);
+  const startedAt = run.startedAt ?? run.createdAt;
+  const end = run.completedAt ?? now;
+  const elapsedSeconds = Math.max(0, (end.getTime() - startedAt.getTime()) / 1000);
+  let etaSeconds: number | null = null;
+  if (completed) etaSeconds = 0;
+  else if (processed > 0 && elapsedSeconds > 0) etaSeconds = Math.max(0, Math.round((expected - processed) / (processed / elapsedSeconds)));
+  const tenantRow = tenantRows.rows[0];
+  return {
+    ...progress,
+    tenant: tenantRow ? { id: tenantRow.id, externalId: tenantRow.external_id, name: tenantRow.name } : null,
+    findings: { processed, expected, fraction: findingsFraction },
+    etaSeconds,
+    elapsedSeconds: Math.round(elapsedSeconds),
+    auditTrail,
+  };
+}
+
+/** Total runs matching the filters (for pagination). */
+export async function countRuns(db: Queryable, filters: RunListFilters = {}): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM operation_runs r WHERE ${runFilterWhere}`, runFilterParams(filters));
+  return rows[0]?.n ?? 0;
 }

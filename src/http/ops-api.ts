@@ -1,0 +1,290 @@
+// The operator JSON API under /system/ops/api: what the runbooks, runs and notifications screens (and scripts) use.
+// Thin: it parses, calls the runbook service or the read-side queries, and maps typed errors to HTTP statuses.
+// The plane guard in front of it has already authenticated the operator and checked the route's capability.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { capabilities, type Capability } from '../auth/capabilities.js';
+import type { Pool } from '../db/pool.js';
+import { AppError, httpStatusOf, LockConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { log } from '../log.js';
+import { listNotifications, markNotificationRead } from '../notifications/notifications.repository.js';
+import type { Initiator, RunbookService, ScopeInput } from '../runbooks/runbook-service.js';
+import { countRuns, getRunDetail, listRuns, parseRunFilters, type RunDetail, type RunListEntry } from '../runs/run-queries.js';
+import type { OperationRun } from '../runs/runs.repository.js';
+import { searchAllowedTenants } from '../tenants/tenants.repository.js';
+
+export const OPS_API_PREFIX = '/ops/api';
+export const RUN_PAGE_PATH = '/system/ops/runs';
+
+/** Route → capability, for the plane guard's policy (deny by default: a route not listed here answers 404). */
+export const opsApiRules: readonly { method: 'GET' | 'POST'; pattern: RegExp; capability: Capability | null }[] = [
+  { method: 'GET', pattern: /^\/ops\/api\/runbooks$/, capability: capabilities.runbooksView },
+  { method: 'GET', pattern: /^\/ops\/api\/tenants$/, capability: capabilities.runbooksView },
+  { method: 'POST', pattern: /^\/ops\/api\/runbooks\/[^/]+\/preflight$/, capability: capabilities.runbooksView },
+  { method: 'POST', pattern: /^\/ops\/api\/runbooks\/[^/]+\/runs$/, capability: capabilities.runbooksRun },
+  { method: 'GET', pattern: /^\/ops\/api\/runs$/, capability: capabilities.opsView },
+  { method: 'GET', pattern: /^\/ops\/api\/runs\/[^/]+$/, capability: capabilities.opsView },
+  { method: 'POST', pattern: /^\/ops\/api\/runs\/[^/]+\/cancel$/, capability: capabilities.runbooksRun },
+  { method: 'GET', pattern: /^\/ops\/api\/notifications$/, capability: null },
+  { method: 'POST', pattern: /^\/ops\/api\/notifications\/[^/]+\/read$/, capability: null },
+];
+
+export interface OpsApiDeps {
+  pool: Pool;
+  runbooks: RunbookService;
+}
+
+interface Operator {
+  id: number;
+  email: string;
+  capabilities: readonly string[];
+}
+
+function operatorOf(req: Request): Operator {
+  const user = req.planeUser;
+  if (!user || user.plane !== 'system') throw new NotFoundError();
+  return { id: user.id, email: user.email, capabilities: user.capabilities };
+}
+
+function initiatorOf(operator: Operator): Initiator {
+  return { type: 'platform_user', platformUserId: operator.id, label: operator.email, capabilities: operator.capabilities };
+}
+
+function requestContext(req: Request) {
+  return { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
+}
+
+function idParam(raw: string | undefined, what: string): number {
+  if (!raw || !/^\d{1,15}$/.test(raw) || Number(raw) <= 0) throw new ValidationError(`The ${what} must be a positive whole number.`, what.replace(' ', '_'));
+  return Number(raw);
+}
+
+function body(req: Request): Record<string, unknown> {
+  const value: unknown = req.body;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError('Send a JSON object.');
+  return value as Record<string, unknown>;
+}
+
+function optionalString(source: Record<string, unknown>, key: string, max = 1000): string | undefined {
+  const value = source[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new ValidationError(`${key} must be text.`, key);
+  if (value.length > max) throw new ValidationError(`${key} is too long (at most ${max} characters).`, key);
+  return value;
+}
+
+/** The scope as the screens send it: {scope: 'all_tenants'} or {scope: 'single_tenant', tenantId}. */
+export function parseScope(source: Record<string, unknown>): ScopeInput {
+  const scope = source.scope;
+  if (scope === 'all_tenants') return { scope };
+  if (scope === 'single_tenant') {
+    const tenantId = source.tenantId;
+    const externalId = optionalString(source, 'tenantExternalId', 200);
+    if (tenantId !== undefined && tenantId !== null) {
+      if (typeof tenantId !== 'number' || !Number.isSafeInteger(tenantId) || tenantId <= 0) {
+        throw new ValidationError('Choose a tenant from the list.', 'tenant');
+      }
+      return { scope, tenantId };
+    }
+    if (externalId) return { scope, tenantExternalId: externalId };
+    throw new ValidationError('Choose a tenant for a single-tenant run.', 'tenant');
+  }
+  throw new ValidationError('Choose a scope: all tenants or a single tenant.', 'scope');
+}
+
+export function runSummaryJson(run: OperationRun | RunListEntry) {
+  const tenant = 'tenantName' in run ? { name: run.tenantName, externalId: run.tenantExternalId } : null;
+  return {
+    id: run.id,
+    runbook: run.type,
+    scope: run.scope,
+    tenantId: run.tenantId,
+    tenantName: tenant?.name ?? null,
+    tenantExternalId: tenant?.externalId ?? null,
+    status: run.status,
+    outcome: run.outcome,
+    cancelRequested: run.cancelRequestedAt !== null,
+    initiator: run.initiatorName,
+    initiatorType: run.initiatorType,
+    source: run.source,
+    reason: run.reason,
+    createdAt: run.createdAt.toISOString(),
+    startedAt: run.startedAt?.toISOString() ?? null,
+    completedAt: run.completedAt?.toISOString() ?? null,
+    durationSeconds: run.completedAt && run.startedAt ? Math.round((run.completedAt.getTime() - run.startedAt.getTime()) / 1000) : null,
+    url: `${RUN_PAGE_PATH}/${run.id}`,
+  };
+}
+
+function runDetailJson(detail: RunDetail) {
+  const { run } = detail;
+  return {
+    ...runSummaryJson(run),
+    tenant: detail.tenant,
+    idempotencyKey: run.idempotencyKey,
+    failureMessage: run.failureMessage,
+    cancelledBy: run.cancelledBy,
+    counts: run.status === 'completed' ? run.summaryCounts : detail.counts,
+    items: detail.items,
+    progress: {
+      tenantsDone: detail.items.succeeded + detail.items.failed + detail.items.cancelled,
+      tenantsTotal: detail.items.total,
+      fraction: detail.fraction,
+      findingsProcessed: Math.min(detail.findings.processed, detail.findings.expected),
+      findingsExpected: detail.findings.expected,
+      findingsFraction: detail.findings.fraction,
+      elapsedSeconds: detail.elapsedSeconds,
+      etaSeconds: detail.etaSeconds,
+    },
+    failures: detail.failures,
+    context: run.context,
+    auditTrail: detail.auditTrail.map((entry) => ({ ...entry, occurredAt: entry.occurredAt.toISOString() })),
+  };
+}
+
+/** Errors as JSON: {error: {status, code, message, field?, activeRunId?, activeRunUrl?}}. Never a stack or SQL. */
+function sendError(res: Response, error: unknown): void {
+  const status = httpStatusOf(error);
+  if (!(error instanceof AppError)) {
+    log.error('ops_api.unexpected_error', { error });
+    res.status(500).json({ error: { status: 500, code: 'internal', message: 'Something went wrong on our side; it has been logged.' } });
+    return;
+  }
+  const payload: Record<string, unknown> = { status, code: error.code, message: error.message };
+  if (error instanceof ValidationError && error.field) payload.field = error.field;
+  if (error instanceof LockConflictError) {
+    payload.activeRunId = error.activeRunId;
+    payload.activeRunUrl = `${RUN_PAGE_PATH}/${error.activeRunId}`;
+  }
+  res.status(status).json({ error: payload });
+}
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+const handle = (fn: Handler) => (req: Request, res: Response) => {
+  fn(req, res).catch((error: unknown) => sendError(res, error));
+};
+
+export function createOpsApi(deps: OpsApiDeps): express.Router {
+  const { pool, runbooks } = deps;
+  const router = express.Router();
+  router.use(express.json({ limit: '32kb', strict: true }));
+
+  router.get(
+    '/runbooks',
+    handle(async (_req, res) => {
+      res.json({ runbooks: await runbooks.listRunbooks() });
+    }),
+  );
+
+  router.get(
+    '/tenants',
+    handle(async (req, res) => {
+      const q = typeof req.query.q === 'string' ? req.query.q.trim() : '';
+      if (q.length > 100) throw new ValidationError('Search for at most 100 characters.', 'q');
+      const limitRaw = typeof req.query.limit === 'string' ? req.query.limit : '20';
+      if (!/^\d{1,3}$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > 50) throw new ValidationError('limit must be 1–50.', 'limit');
+      const tenants = await searchAllowedTenants(pool, q, Number(limitRaw));
+      res.json({ tenants: tenants.map((tenant) => ({ id: tenant.id, externalId: tenant.externalId, name: tenant.name, workspace: tenant.workspaceName })) });
+    }),
+  );
+
+  router.post(
+    '/runbooks/:key/preflight',
+    handle(async (req, res) => {
+      const operator = operatorOf(req);
+      const result = await runbooks.preflight(String(req.params.key), parseScope(body(req)), initiatorOf(operator), requestContext(req));
+      res.json({ preflight: result });
+    }),
+  );
+
+  router.post(
+    '/runbooks/:key/runs',
+    handle(async (req, res) => {
+      const operator = operatorOf(req);
+      const input = body(req);
+      const { run, created } = await runbooks.startRun({
+        runbookKey: String(req.params.key),
+        scope: parseScope(input),
+        initiator: initiatorOf(operator),
+        source: 'system_ui',
+        reason: optionalString(input, 'reason', 2000) ?? '',
+        confirmation: optionalString(input, 'confirmation', 200) ?? null,
+        idempotencyKey: optionalString(input, 'idempotencyKey', 200) ?? null,
+        request: requestContext(req),
+      });
+      res.status(created ? 202 : 200).json({ run: runSummaryJson(run), created, message: `Run #${run.id} queued` });
+    }),
+  );
+
+  router.get(
+    '/runs',
+    handle(async (req, res) => {
+      const filters = parseRunFilters(req.query as Record<string, unknown>);
+      const [runs, total] = await Promise.all([listRuns(pool, filters), countRuns(pool, filters)]);
+      const limit = filters.limit ?? 50;
+      const last = runs.at(-1);
+      res.json({ runs: runs.map(runSummaryJson), total, nextBeforeId: runs.length === limit && last ? last.id : null });
+    }),
+  );
+
+  router.get(
+    '/runs/:id',
+    handle(async (req, res) => {
+      const detail = await getRunDetail(pool, idParam(req.params.id, 'run id'));
+      if (!detail) throw new NotFoundError('No such run.');
+      res.json({ run: runDetailJson(detail) });
+    }),
+  );
+
+  router.post(
+    '/runs/:id/cancel',
+    handle(async (req, res) => {
+      const operator = operatorOf(req);
+      const run = await runbooks.cancelRun(idParam(req.params.id, 'run id'), initiatorOf(operator), requestContext(req));
+      res.json({ run: runSummaryJson(run) });
+    }),
+  );
+
+  router.get(
+    '/notifications',
+    handle(async (req, res) => {
+      const operator = operatorOf(req);
+      const unreadOnly = req.query.unread === 'true';
+      const { items, unread } = await listNotifications(pool, operator.id, { unreadOnly, limit: 50 });
+      res.json({
+        unread,
+        notifications: items.map((item) => ({
+          id: item.id,
+          type: item.type,
+          runId: item.runId,
+          data: item.data,
+          read: item.readAt !== null,
+          createdAt: item.createdAt.toISOString(),
+          url: item.runId === null ? null : `${RUN_PAGE_PATH}/${item.runId}`,
+        })),
+      });
+    }),
+  );
+
+  router.post(
+    '/notifications/:id/read',
+    handle(async (req, res) => {
+      const operator = operatorOf(req);
+      const marked = await markNotificationRead(pool, operator.id, idParam(req.params.id, 'notification id'));
+      if (!marked) throw new NotFoundError('No such notification.');
+      res.json({ id: marked.id, read: true });
+    }),
+  );
+
+  router.use((_req: Request, res: Response) => sendError(res, new NotFoundError('No such API endpoint.')));
+  // Malformed JSON bodies and other body-parser errors: a clear 4xx.
+  router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const status = (error as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).json({ error: { status, code: 'bad_request', message: status === 413 ? 'The request body is too large.' : 'The request body is not valid JSON.' } });
+      return;
+    }
+    sendError(res, error);
+  });
+  return router;
+}
