@@ -9,6 +9,7 @@ import session from 'express-session';
 import { auditActions, writeAudit, type AuditActor } from '../audit/audit.js';
 import type { Pool } from '../db/pool.js';
 import { ValidationError } from '../errors.js';
+import { statusAndMessageOf } from '../http/error-handler.js';
 import type { LoginThrottle } from '../http/login-throttle.js';
 import { originCheck } from '../http/origin-check.js';
 import { log } from '../log.js';
@@ -346,7 +347,7 @@ export function createPlaneRouter(options: PlaneRouterOptions): express.Router {
 
   // A body AdminJS could not parse is the client's fault, not ours.
   router.use((error: unknown, req: Request, _res: Response, next: NextFunction) => {
-    if (req.method === 'POST' && !('fields' in req) && !(error instanceof ValidationError)) {
+    if (req.method === 'POST' && !('fields' in req) && statusAndMessageOf(error).status >= 500) {
       next(new ValidationError('The request body could not be read.'));
       return;
     }

@@ -274,12 +274,12 @@ describe('panel login and sessions (real HTTP)', function () {
     };
     // Warm-up (bcrypt's dummy hash, connection pool), then interleaved samples under the throttle limit.
     await time('warmup@atlas.test');
-    for (let round = 0; round < 8; round++) {
+    for (let round = 0; round < 10; round++) {
       known.push(await time(world.operatorEmails.admin));
       unknown.push(await time(`nobody-${round}@atlas.test`));
     }
     const ratio = median(unknown) / median(known);
     // Without the dummy comparison an unknown e-mail skips bcrypt entirely and answers measurably faster.
-    expect(ratio, `unknown ${median(unknown).toFixed(2)} ms vs known ${median(known).toFixed(2)} ms`).to.be.within(0.6, 1.6);
+    expect(ratio, `unknown ${median(unknown).toFixed(2)} ms vs known ${median(known).toFixed(2)} ms`).to.be.within(0.5, 2);
   });
 });
