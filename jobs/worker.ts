@@ -21,6 +21,7 @@ export interface Worker {
 export async function startWorker(boss: PgBoss, deps: ExecutorDeps, options: WorkerOptions): Promise<Worker> {
   const polling = { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5 };
   const workerIds: string[] = [];
+  const tenantWorkerIds: string[] = [];
 
   workerIds.push(
     await boss.work(queueNames.orchestrate, { ...polling, batchSize: 1, includeMetadata: true }, async ([job]) => {
@@ -32,6 +33,8 @@ export async function startWorker(boss: PgBoss, deps: ExecutorDeps, options: Wor
       }
       try {
         await orchestrateRun(deps, payload.runId);
+        // The tenant jobs just enqueued: wake this process's tenant loops instead of waiting for their next poll.
+        for (const id of tenantWorkerIds) boss.notifyWorker(id);
       } catch (error) {
         if (job.retryCount >= job.retryLimit) await failOrchestration(deps, payload.runId, error);
         throw error;
@@ -42,7 +45,7 @@ export async function startWorker(boss: PgBoss, deps: ExecutorDeps, options: Wor
   // Several single-job loops rather than one big batch: each loop works its tenant (and the run's other
   // pending tenants) while the others keep fetching.
   for (let slot = 0; slot < options.concurrency; slot++) {
-    workerIds.push(
+    tenantWorkerIds.push(
       await boss.work(queueNames.tenant, { ...polling, batchSize: 1 }, async ([job]) => {
         if (!job) return;
         const payload = parseTenantJob(job.data);
@@ -54,6 +57,7 @@ export async function startWorker(boss: PgBoss, deps: ExecutorDeps, options: Wor
       }),
     );
   }
+  workerIds.push(...tenantWorkerIds);
 
   let sweeping: Promise<void> | null = null;
   const sweepNow = async () => {

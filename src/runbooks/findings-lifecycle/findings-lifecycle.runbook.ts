@@ -1,7 +1,7 @@
 // Runbook "Rebuild Findings Lifecycle" (findings.lifecycle.backfill): rules R1–R9 of SPEC section 3.
 import { capabilities } from '../../auth/capabilities.js';
 import type { RunbookCounts, RunbookDefinition } from '../runbook.js';
-import { applyBatchSql, applyDuplicatesSql, preflightSql, RULE_KEYS } from './lifecycle.sql.js';
+import { applyBatchSql, applyDuplicatesSql, preflightDuplicatesSql, preflightRowRulesSql, RULE_KEYS } from './lifecycle.sql.js';
 
 type CountRow = Record<string, number | null>;
 
@@ -41,8 +41,13 @@ export const findingsLifecycleRunbook: RunbookDefinition = {
   countKeys,
 
   async preflight(tx, tenantIds) {
-    const { rows } = await tx.query<CountRow>(preflightSql, [tenantIds]);
-    return pickCounts(rows[0], countKeys);
+    // Two passes in the caller's one snapshot: all rows through R1–R8, then only duplicate-group rows through R9.
+    // Sequential: a transaction's client runs one query at a time.
+    const rowRules = await tx.query<CountRow>(preflightRowRulesSql, [tenantIds]);
+    const duplicates = await tx.query<CountRow>(preflightDuplicatesSql, [tenantIds]);
+    const counts = pickCounts({ ...rowRules.rows[0], ...duplicates.rows[0] }, countKeys);
+    counts.findings_changed = (counts.findings_changed ?? 0) + Number(duplicates.rows[0]?.also_changed ?? 0);
+    return counts;
   },
 
   async applyBatch(tx, { tenantId, asOf, afterId, limit }) {

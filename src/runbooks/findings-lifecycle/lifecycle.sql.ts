@@ -95,21 +95,47 @@ const duplicateGroups = `
       FROM ranked
   )`;
 
-/** Preview over all findings of the given tenants ($1 bigint[]): what R1–R9 would change. Read-only. */
-export const preflightSql = `
-  WITH ${projectRowRules('(SELECT * FROM findings WHERE tenant_id = ANY($1::bigint[]))')},
+/** Statuses that are open once R1 has mapped legacy values (open → new, acknowledged → triaged). */
+const openAfterR1List = [...OPEN_STATUSES, 'open', 'acknowledged'].map((status) => `'${status}'`).join(', ');
+
+/**
+ * Preview, part 1: what R1–R8 would change over all findings of the given tenants ($1 bigint[]). One streaming
+ * (parallel) pass; nothing is materialised.
+ */
+export const preflightRowRulesSql = `
+  WITH ${projectRowRules('(SELECT * FROM findings WHERE tenant_id = ANY($1::bigint[]))')}
+  SELECT ${rowRuleCounts},
+         count(*) FILTER (WHERE changed)::int AS findings_changed
+    FROM rows_r18`;
+
+/**
+ * Preview, part 2: R9 over the same tenants. Only findings in a duplicate group (open after R1, sharing the R5 key
+ * with another) get the full R1–R8 projection; \`also_changed\` counts the group rows R1–R8 leave unchanged but R9
+ * changes, so the two parts add up to the distinct rows changed. Run both in one snapshot.
+ */
+export const preflightDuplicatesSql = `
+  WITH keyed AS (
+    SELECT id, tenant_id, coalesce(recurrence_key, fingerprint) AS key
+      FROM findings WHERE tenant_id = ANY($1::bigint[]) AND status IN (${openAfterR1List})
+  ),
+  duplicate_keys AS (
+    SELECT tenant_id, key FROM keyed GROUP BY tenant_id, key HAVING count(*) > 1
+  ),
+  member_rows AS (
+    SELECT f.* FROM findings f
+      JOIN keyed k ON k.id = f.id
+      JOIN duplicate_keys d ON d.tenant_id = k.tenant_id AND d.key = k.key
+  ),
+  ${projectRowRules('member_rows')},
   open_rows AS (
     SELECT id, tenant_id, n_recurrence_key AS key, n_first_seen AS first_seen, n_last_seen AS last_seen,
            n_times_seen AS times_seen, changed
-      FROM rows_r18 WHERE n_status IN (${openList})
+      FROM rows_r18
   ),
   ${duplicateGroups}
-  SELECT ${rowRuleCounts},
-         (SELECT count(*) FROM r9 WHERE rank > 1)::int AS r9_duplicates,
+  SELECT (SELECT count(*) FROM r9 WHERE rank > 1)::int AS r9_duplicates,
          (SELECT count(*) FROM groups)::int AS duplicate_groups,
-         (count(*) FILTER (WHERE changed)
-           + (SELECT count(*) FROM r9 WHERE NOT changed AND (rank > 1 OR canonical_changed)))::int AS findings_changed
-    FROM rows_r18`;
+         (SELECT count(*) FROM r9 WHERE NOT changed AND (rank > 1 OR canonical_changed))::int AS also_changed`;
 
 /**
  * One keyset batch of R1–R8 for one tenant: rows with id > $2 in id order, at most $3; changed rows get
