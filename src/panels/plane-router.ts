@@ -64,6 +64,7 @@ export interface PlaneRouterOptions {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+const googleFontsLink = /<link[^>]+href="https:\/\/fonts\.googleapis\.com[^"]*"[^>]*>/g;
 const MAX_EMAIL_LENGTH = 320;
 const MAX_PASSWORD_LENGTH = 200;
 
@@ -179,6 +180,14 @@ export function createPlaneRouter(options: PlaneRouterOptions): express.Router {
       res.status(413).type('text/plain').send('Request too large.');
       return;
     }
+    next();
+  });
+
+  // AdminJS's page templates hard-code a Google Fonts stylesheet; the CSP blocks it, and removing it keeps pages
+  // free of the violation and of any attempt to reach the internet (the UI falls back to system fonts).
+  router.use((_req, res, next) => {
+    const send = res.send.bind(res);
+    res.send = (body?: unknown) => send(typeof body === 'string' ? body.replace(googleFontsLink, '') : body);
     next();
   });
 

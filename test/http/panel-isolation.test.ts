@@ -203,6 +203,7 @@ describe('panel isolation, legacy flag and bad input (real HTTP)', function () {
       expect(response.headers.get('content-security-policy')).to.include("frame-ancestors 'none'");
       expect(response.headers.get('x-content-type-options')).to.equal('nosniff');
       expect(response.headers.get('x-powered-by')).to.equal(null);
+      expect(response.body).to.not.include('fonts.googleapis.com');
     });
   });
 
