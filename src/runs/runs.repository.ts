@@ -287,6 +287,10 @@ export async function findItem(db: Queryable, id: number): Promise<RunItem | nul
   return rows[0] ? toItem(rows[0]) : null;
 }
 
+/** The SET list of a claim: running under a fresh lease token for $2 seconds, one more attempt. */
+const takeLease = `status = 'running', lease_token = gen_random_uuid(), lease_until = now() + make_interval(secs => $2::int),
+            attempts = i.attempts + 1, started_at = coalesce(i.started_at, now()), updated_at = now()`;
+
 /**
  * Claims an item for this worker: a pending item, or a running one whose lease ran out. Takes a new lease
  * token and counts an attempt. Null when the item is finished, leased by a live worker, or its run is over.
@@ -294,8 +298,7 @@ export async function findItem(db: Queryable, id: number): Promise<RunItem | nul
 export async function claimItem(db: Queryable, itemId: number, leaseSeconds: number): Promise<RunItem | null> {
   const { rows } = await db.query<ItemRow>(
     `UPDATE operation_run_items i
-        SET status = 'running', lease_token = gen_random_uuid(), lease_until = now() + make_interval(secs => $2::int),
-            attempts = i.attempts + 1, started_at = coalesce(i.started_at, now()), updated_at = now()
+        SET ${takeLease}
        FROM operation_runs r
       WHERE i.id = $1::bigint AND r.id = i.run_id
         AND r.status IN ('queued', 'running') AND r.cancel_requested_at IS NULL
@@ -310,8 +313,7 @@ export async function claimItem(db: Queryable, itemId: number, leaseSeconds: num
 export async function claimNextPendingItem(db: Queryable, runId: number, leaseSeconds: number): Promise<RunItem | null> {
   const { rows } = await db.query<ItemRow>(
     `UPDATE operation_run_items i
-        SET status = 'running', lease_token = gen_random_uuid(), lease_until = now() + make_interval(secs => $2::int),
-            attempts = i.attempts + 1, started_at = coalesce(i.started_at, now()), updated_at = now()
+        SET ${takeLease}
       WHERE i.id = (
               SELECT c.id FROM operation_run_items c JOIN operation_runs r ON r.id = c.run_id
                WHERE c.run_id = $1::bigint AND c.status = 'pending'
