@@ -8,6 +8,7 @@ import { createPlaneRouter, createSessionStore, type PlaneSessionKit } from '../
 import { createSystemAdmin, SYSTEM_ROOT, systemAuth, systemPolicy, systemRoutes } from '../panels/system-panel.js';
 import type { RunbookService } from '../runbooks/runbook-service.js';
 import { errorHandler } from './error-handler.js';
+import { createOpsApi, OPS_API_PREFIX, opsApiRules } from './ops-api.js';
 import { createLoginThrottle } from './login-throttle.js';
 import { securityHeaders } from './security-headers.js';
 
@@ -80,10 +81,10 @@ export async function createWebApp(deps: WebDeps): Promise<WebApp> {
       kit: systemKit,
       peer: adminKit,
       admin: systemAdmin,
-      policy: systemPolicy,
+      policy: { ...systemPolicy, custom: [...systemPolicy.custom, ...opsApiRules] },
       pool,
       throttle: createLoginThrottle(pool, { keyPrefix: 'system_login', attempts: loginLimits.system, windowSeconds: 60 }),
-      routes: systemRoutes(),
+      routes: systemRoutes().use(OPS_API_PREFIX, createOpsApi({ pool, runbooks: deps.runbooks })),
     }),
   );
   app.use(

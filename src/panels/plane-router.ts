@@ -59,7 +59,7 @@ export interface PlaneRouterOptions {
   policy: PlanePolicy;
   pool: Pool;
   throttle: LoginThrottle;
-  /** The plane's own routes (aliases, JSON API), mounted behind the guard after AdminJS. */
+  /** The plane's own routes (aliases, JSON API), mounted behind the guard, before AdminJS. */
   routes?: express.Router;
 }
 
@@ -157,8 +157,13 @@ function sameUser(a: PlaneUser, b: PlaneUser): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** AdminJS's /api/… and the plane's own …/api/… routes answer JSON. */
+function isApiPath(path: string): boolean {
+  return /(^|\/)api\//.test(path);
+}
+
 function wantsHtml(req: Request): boolean {
-  return !req.path.startsWith('/api/') && req.accepts(['html', 'json']) === 'html';
+  return !isApiPath(req.path) && req.accepts(['html', 'json']) === 'html';
 }
 
 export function createPlaneRouter(options: PlaneRouterOptions): express.Router {
@@ -331,7 +336,7 @@ export function createPlaneRouter(options: PlaneRouterOptions): express.Router {
           });
         }
         const message = decision.status === 403 ? 'You do not have permission to open this.' : 'Not found.';
-        if (req.path.startsWith('/api/')) res.status(decision.status).json({ error: { status: decision.status, message } });
+        if (isApiPath(req.path)) res.status(decision.status).json({ error: { status: decision.status, message } });
         else res.status(decision.status).type('text/plain').send(message);
         return;
       }
@@ -340,7 +345,7 @@ export function createPlaneRouter(options: PlaneRouterOptions): express.Router {
         const resource = admin.findResource(route.resourceId);
         const visible = resource instanceof ScopedSqlResource && (await resource.isVisibleTo(route.recordId, user));
         if (!visible) {
-          if (req.path.startsWith('/api/')) res.status(404).json({ error: { status: 404, message: 'Not found.' } });
+          if (isApiPath(req.path)) res.status(404).json({ error: { status: 404, message: 'Not found.' } });
           else res.status(404).type('text/plain').send('Not found.');
           return;
         }
@@ -351,8 +356,9 @@ export function createPlaneRouter(options: PlaneRouterOptions): express.Router {
     }
   });
 
-  router.use(buildRouter(admin, null, { maxFieldsSize: MAX_BODY_BYTES, maxFields: 200, maxFileSize: 0, multiples: false }));
+  // The plane's own routes first: they parse their own (JSON) bodies, which AdminJS's formidable would consume.
   if (options.routes) router.use(options.routes);
+  router.use(buildRouter(admin, null, { maxFieldsSize: MAX_BODY_BYTES, maxFields: 200, maxFileSize: 0, multiples: false }));
 
   // A body AdminJS could not parse is the client's fault, not ours.
   router.use((error: unknown, req: Request, _res: Response, next: NextFunction) => {

@@ -72,6 +72,12 @@ const systemRows: Row[] = [
   { method: 'GET', path: () => '/system/ops/runs', template: 'custom', expect: systemOpsView },
   { method: 'GET', path: (w) => `/system/ops/runs/${w.runId}`, template: 'custom', expect: systemOpsView },
   { method: 'GET', path: () => '/system/ops/runs/abc', template: 'custom', expect: systemMissing },
+  // The operator JSON API (src/http/ops-api.ts) behind the same guard.
+  { method: 'GET', path: () => '/system/ops/api/runs', template: 'custom', expect: systemOpsView },
+  { method: 'GET', path: (w) => `/system/ops/api/runs/${w.runId}`, template: 'custom', expect: systemOpsView },
+  { method: 'GET', path: () => '/system/ops/api/notifications', template: 'custom', expect: systemAnyOperator },
+  { method: 'POST', path: (w) => `/system/ops/api/notifications/${w.notifications.viewer}/read`, template: 'custom', expect: e(L, 404, 404, 404, OK, 404, L) },
+  { method: 'GET', path: () => '/system/ops/api/nope', template: 'custom', expect: systemMissing },
   // The login page and the public assets the login page needs.
   { method: 'GET', path: () => '/system/frontend/assets/components.bundle.js', template: '/frontend/assets/components.bundle.js', expect: e(OK, OK, OK, OK, OK, OK, OK) },
   { method: 'GET', path: () => '/system/frontend/assets/app.bundle.js', template: 'asset', expect: e(OK, OK, OK, OK, OK, OK, OK) },
