@@ -17,10 +17,18 @@ interface Server {
   embedded: EmbeddedPostgresHandle | null;
 }
 
-let server: Server | null = null;
-let templateName: string | null = null;
-let privateDir: string | null = null;
-const created: { name: string; pools: Pool[] }[] = [];
+interface SuiteState {
+  server: Server | null;
+  templateName: string | null;
+  privateDir: string | null;
+  created: { name: string; pools: Pool[] }[];
+}
+
+// On globalThis: a test file that mocha loads through require (AdminJS cannot be) gets a second copy of this
+// module, and both copies must see the one server the root hooks started.
+const globals = globalThis as typeof globalThis & { atlasTestSuite?: SuiteState };
+const state: SuiteState = (globals.atlasTestSuite ??= { server: null, templateName: null, privateDir: null, created: [] });
+const created = state.created;
 
 function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
@@ -40,8 +48,8 @@ async function adminQuery(sql: string, params: unknown[] = []): Promise<pg.Query
 }
 
 function requireServer(): Server {
-  if (!server) throw new Error('test database server not started (test/helpers/hooks.ts)');
-  return server;
+  if (!state.server) throw new Error('test database server not started (test/helpers/hooks.ts)');
+  return state.server;
 }
 
 function schemaHash(): string {
@@ -55,22 +63,22 @@ function schemaHash(): string {
 export async function startTestServer(): Promise<void> {
   const external = process.env.TEST_DATABASE_URL?.trim();
   if (external) {
-    server = { urlFor: (database) => withDatabase(external, database), embedded: null };
+    state.server = { urlFor: (database) => withDatabase(external, database), embedded: null };
   } else {
     const embedded = await startOwnEmbeddedServer();
-    server = { urlFor: embedded.urlFor, embedded };
+    state.server = { urlFor: embedded.urlFor, embedded };
   }
   await dropStaleDatabases();
-  templateName = `${TEMPLATE_PREFIX}${schemaHash()}`;
-  const exists = await adminQuery('SELECT 1 FROM pg_database WHERE datname = $1', [templateName]);
+  state.templateName = `${TEMPLATE_PREFIX}${schemaHash()}`;
+  const exists = await adminQuery('SELECT 1 FROM pg_database WHERE datname = $1', [state.templateName]);
   if (!exists.rowCount) {
-    const building = `${templateName}_build_${randomBytes(3).toString('hex')}`;
+    const building = `${state.templateName}_build_${randomBytes(3).toString('hex')}`;
     await adminQuery(`CREATE DATABASE ${pg.escapeIdentifier(building)}`);
-    await migrate(server.urlFor(building));
+    await migrate(state.server.urlFor(building));
     // pg-boss's schema and our queues in the template too, so no test pays for pg-boss's migrations.
-    const boss = await startBoss(server.urlFor(building), { supervise: false });
+    const boss = await startBoss(state.server.urlFor(building), { supervise: false });
     await boss.stop({ graceful: false, wait: true });
-    await adminQuery(`ALTER DATABASE ${pg.escapeIdentifier(building)} RENAME TO ${pg.escapeIdentifier(templateName)}`).catch(
+    await adminQuery(`ALTER DATABASE ${pg.escapeIdentifier(building)} RENAME TO ${pg.escapeIdentifier(state.templateName)}`).catch(
       async () => adminQuery(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(building)}`),
     );
   }
@@ -87,7 +95,7 @@ async function startOwnEmbeddedServer(): Promise<EmbeddedPostgresHandle> {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const dir = path.resolve(`.data/test-postgres-${process.pid}`);
-    privateDir = dir;
+    state.privateDir = dir;
     return startEmbeddedPostgres({ dir, port: port + 1 + (process.pid % 500) });
   }
 }
@@ -127,9 +135,9 @@ export interface TestDatabase {
 /** A fresh, migrated, empty database for one test file. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const srv = requireServer();
-  if (!templateName) throw new Error('template database missing');
+  if (!state.templateName) throw new Error('template database missing');
   const name = `${TEST_DB_PREFIX}${process.pid}_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(templateName)}`);
+  await adminQuery(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(state.templateName)}`);
   const url = srv.urlFor(name);
   const entry = { name, pools: [] as Pool[] };
   created.push(entry);
@@ -156,10 +164,10 @@ export async function stopTestServer(): Promise<void> {
       await adminQuery(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(entry.name)} WITH (FORCE)`).catch(() => undefined);
     }
   }
-  await server?.embedded?.stop();
-  server = null;
-  if (privateDir) rmSync(privateDir, { recursive: true, force: true });
-  if (privateDir) rmSync(`${privateDir}-socket`, { recursive: true, force: true });
+  await state.server?.embedded?.stop();
+  state.server = null;
+  if (state.privateDir) rmSync(state.privateDir, { recursive: true, force: true });
+  if (state.privateDir) rmSync(`${state.privateDir}-socket`, { recursive: true, force: true });
 }
 
 export function testServerUrlFor(database: string): string {
