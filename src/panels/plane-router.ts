@@ -318,11 +318,12 @@ export function createPlaneRouter(options: PlaneRouterOptions): express.Router {
       const user = req.planeUser;
       if (!user) {
         if (await isSignedInToPeer(req, peer)) {
-          res.status(404).type('text/plain').send('Not found.');
+          if (isApiPath(req.path)) res.status(404).json({ error: { status: 404, code: 'not_found', message: 'Not found.' } });
+          else res.status(404).type('text/plain').send('Not found.');
           return;
         }
         if (wantsHtml(req) && req.method === 'GET') res.redirect(302, loginPath);
-        else res.status(401).json({ error: { status: 401, message: 'Sign in first.' } });
+        else res.status(401).json({ error: { status: 401, code: 'unauthenticated', message: 'Sign in first.' } });
         return;
       }
       const method: HttpMethod | null = req.method === 'GET' || req.method === 'HEAD' ? 'GET' : req.method === 'POST' ? 'POST' : null;
@@ -336,7 +337,7 @@ export function createPlaneRouter(options: PlaneRouterOptions): express.Router {
           });
         }
         const message = decision.status === 403 ? 'You do not have permission to open this.' : 'Not found.';
-        if (isApiPath(req.path)) res.status(decision.status).json({ error: { status: decision.status, message } });
+        if (isApiPath(req.path)) res.status(decision.status).json({ error: { status: decision.status, code: decision.status === 403 ? 'forbidden' : 'not_found', message } });
         else res.status(decision.status).type('text/plain').send(message);
         return;
       }
@@ -345,7 +346,7 @@ export function createPlaneRouter(options: PlaneRouterOptions): express.Router {
         const resource = admin.findResource(route.resourceId);
         const visible = resource instanceof ScopedSqlResource && (await resource.isVisibleTo(route.recordId, user));
         if (!visible) {
-          if (isApiPath(req.path)) res.status(404).json({ error: { status: 404, message: 'Not found.' } });
+          if (isApiPath(req.path)) res.status(404).json({ error: { status: 404, code: 'not_found', message: 'Not found.' } });
           else res.status(404).type('text/plain').send('Not found.');
           return;
         }
