@@ -222,7 +222,14 @@ export function createOpsApi(deps: OpsApiDeps): express.Router {
       const [runs, total] = await Promise.all([listRuns(pool, filters), countRuns(pool, filters)]);
       const limit = filters.limit ?? 50;
       const last = runs.at(-1);
-      res.json({ runs: runs.map(runSummaryJson), total, nextBeforeId: runs.length === limit && last ? last.id : null });
+      const more = runs.length === limit && last !== undefined;
+      const oldestFirst = filters.order === 'oldest';
+      res.json({
+        runs: runs.map(runSummaryJson),
+        total,
+        nextBeforeId: more && !oldestFirst ? last.id : null,
+        nextAfterId: more && oldestFirst ? last.id : null,
+      });
     }),
   );
 

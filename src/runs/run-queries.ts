@@ -14,8 +14,12 @@ export interface RunListFilters {
   since?: Date;
   until?: Date;
   limit?: number;
-  /** Keyset pagination: runs with id below this. */
+  /** Keyset pagination: runs with id below this (newest first). */
   beforeId?: number;
+  /** Oldest first instead of newest first. */
+  order?: 'newest' | 'oldest';
+  /** Keyset pagination for oldest first: runs with id above this. */
+  afterId?: number;
 }
 
 export interface RunListEntry extends OperationRun {
@@ -59,6 +63,16 @@ export function parseRunFilters(raw: Record<string, unknown>): RunListFilters {
     if (!/^\d+$/.test(beforeId)) throw new ValidationError('beforeId must be a run id.', 'beforeId');
     filters.beforeId = Number(beforeId);
   }
+  const sort = text('sort');
+  if (sort !== undefined) {
+    if (sort !== 'newest' && sort !== 'oldest') throw new ValidationError('Sort must be newest or oldest.', 'sort');
+    filters.order = sort;
+  }
+  const afterId = text('afterId');
+  if (afterId !== undefined) {
+    if (!/^\d+$/.test(afterId)) throw new ValidationError('afterId must be a run id.', 'afterId');
+    filters.afterId = Number(afterId);
+  }
   return filters;
 }
 
@@ -84,15 +98,19 @@ function runFilterParams(filters: RunListFilters): unknown[] {
   ];
 }
 
-/** Newest first, keyset-paginated by id (`beforeId`), so page N costs what page 1 costs. */
+/**
+ * Newest first (or oldest first), keyset-paginated by id (`beforeId`, or `afterId` oldest first), so page N costs
+ * what page 1 costs.
+ */
 export async function listRuns(db: Queryable, filters: RunListFilters = {}): Promise<RunListEntry[]> {
+  const oldestFirst = filters.order === 'oldest';
   const { rows } = await db.query<Record<string, unknown> & { tenant_name: string | null; tenant_external_id: string | null }>(
     `SELECT r.*, t.name AS tenant_name, t.external_id AS tenant_external_id
        FROM operation_runs r LEFT JOIN tenants t ON t.id = r.tenant_id
-      WHERE ${runFilterWhere} AND ($8::bigint IS NULL OR r.id < $8::bigint)
-      ORDER BY r.id DESC
+      WHERE ${runFilterWhere} AND ($8::bigint IS NULL OR r.id < $8::bigint) AND ($10::bigint IS NULL OR r.id > $10::bigint)
+      ORDER BY r.id ${oldestFirst ? 'ASC' : 'DESC'}
       LIMIT $9::int`,
-    [...runFilterParams(filters), filters.beforeId ?? null, filters.limit ?? 50],
+    [...runFilterParams(filters), filters.beforeId ?? null, filters.limit ?? 50, filters.afterId ?? null],
   );
   return rows.map((row) => ({
     ...toRun(row as unknown as Parameters<typeof toRun>[0]),
