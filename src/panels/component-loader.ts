@@ -12,4 +12,10 @@ export const Components = {
   RunStatusBadge: componentLoader.add('RunStatusBadge', path.join(componentsDir, 'run-status-badge.tsx')),
   MarkNotificationRead: componentLoader.add('MarkNotificationRead', path.join(componentsDir, 'mark-notification-read.tsx')),
   LegacyBackfillAction: componentLoader.add('LegacyBackfillAction', path.join(componentsDir, 'legacy-backfill-action.tsx')),
+  /** The /system dashboard and pages: the operator screens (runbooks, run history, run detail, notifications). */
+  SystemOpsShell: componentLoader.add('SystemOpsShell', path.join(componentsDir, 'system-ops-shell.tsx')),
 };
+
+// The sidebar's pages section, for both planes (overrides are per loader, and there is one loader): /admin has no
+// pages, so it renders nothing there; in /system it links the operator screens and shows the unread count.
+componentLoader.override('SidebarPages', path.join(componentsDir, 'system-sidebar-pages.tsx'));

@@ -134,7 +134,8 @@ const MARK_READ = 'markRead';
 /** Who may do what in /system. A route missing here is a 404. */
 export const systemPolicy: PlanePolicy = {
   dashboard: null,
-  pages: {},
+  // AdminJS's own page URLs (/system/pages/…) of the operator screens; the sidebar links their /system/ops/… URLs.
+  pages: { runbooks: capabilities.runbooksView, runs: capabilities.opsView, notifications: null },
   resources: {
     operation_runs: { capability: capabilities.opsView, actions: readOnlyActions },
     operation_run_items: { capability: capabilities.opsView, actions: readOnlyActions },
@@ -145,8 +146,10 @@ export const systemPolicy: PlanePolicy = {
     },
   },
   custom: [
+    { method: 'GET', pattern: /^\/ops\/runbooks$/, capability: capabilities.runbooksView },
     { method: 'GET', pattern: /^\/ops\/runs$/, capability: capabilities.opsView },
-    { method: 'GET', pattern: /^\/ops\/runs\/[1-9]\d{0,17}$/, capability: capabilities.opsView },
+    { method: 'GET', pattern: /^\/ops\/runs\/[1-9]\d{0,14}$/, capability: capabilities.opsView },
+    { method: 'GET', pattern: /^\/ops\/notifications$/, capability: null },
   ],
 };
 
@@ -205,6 +208,12 @@ export function createSystemAdmin(pool: Pool): AdminJS {
     componentLoader,
     branding: { companyName: 'Atlas Ops · System', withMadeWithLove: false, logo: false },
     settings: { defaultPerPage: 25 },
+    dashboard: { component: Components.SystemOpsShell },
+    pages: {
+      runbooks: { component: Components.SystemOpsShell, icon: 'PlayCircle' },
+      runs: { component: Components.SystemOpsShell, icon: 'List' },
+      notifications: { component: Components.SystemOpsShell, icon: 'Bell' },
+    },
     resources: [
       readOnlyResource(pool, runsTable, resourceRule('operation_runs'), {
         id: 'operation_runs',
@@ -263,13 +272,19 @@ export function createSystemAdmin(pool: Pool): AdminJS {
   });
 }
 
-/** Friendly aliases: /system/ops/runs and /system/ops/runs/{id} open the AdminJS pages. */
+/** The operator screens' URLs: each serves the AdminJS page, whose dashboard component shows the screen. */
+export const OPS_SCREEN_PATHS = [/^\/ops\/runbooks$/, /^\/ops\/runs$/, /^\/ops\/runs\/[1-9]\d{0,14}$/, /^\/ops\/notifications$/];
+
+/**
+ * /system/ops/runbooks, /system/ops/runs, /system/ops/runs/{id}, /system/ops/notifications. AdminJS's page HTML is
+ * the same for every URL (the React app routes on the client), so the request goes on to AdminJS's dashboard
+ * route; the guard has already checked this URL's own capability.
+ */
 export function systemRoutes(): express.Router {
   const router = express.Router();
-  router.get('/ops/runs', (_req, res) => res.redirect(302, `${SYSTEM_ROOT}/resources/operation_runs`));
-  router.get(/^\/ops\/runs\/([1-9]\d{0,17})$/, (req, res) => {
-    res.redirect(302, `${SYSTEM_ROOT}/resources/operation_runs/records/${String(req.params[0])}/show`);
+  router.get(OPS_SCREEN_PATHS, (req, _res, next) => {
+    req.url = '/';
+    next();
   });
   return router;
 }
-

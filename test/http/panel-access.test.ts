@@ -37,9 +37,14 @@ const adminMissing = e(L, 404, 404, 404, 404, 404, L);
 const systemRows: Row[] = [
   { method: 'GET', path: () => '/system', template: '', expect: systemAnyOperator },
   { method: 'GET', path: () => '/system/api/dashboard', template: '/api/dashboard', expect: systemAnyOperator },
-  { method: 'GET', path: () => '/system/pages/runbooks', template: '/pages/{pageName}', expect: systemMissing },
-  { method: 'GET', path: () => '/system/api/pages/runbooks', template: '/api/pages/{pageName}', expect: systemMissing },
-  { method: 'POST', path: () => '/system/api/pages/runbooks', template: '/api/pages/{pageName}', expect: systemMissing },
+  // The operator screens as AdminJS pages (the sidebar links their /system/ops/… URLs); unknown pages do not exist.
+  { method: 'GET', path: () => '/system/pages/runbooks', template: '/pages/{pageName}', expect: systemOpsView },
+  { method: 'GET', path: () => '/system/api/pages/runbooks', template: '/api/pages/{pageName}', expect: systemOpsView },
+  { method: 'POST', path: () => '/system/api/pages/runbooks', template: '/api/pages/{pageName}', expect: systemOpsView },
+  { method: 'GET', path: () => '/system/pages/runs', template: '/pages/{pageName}', expect: systemOpsView },
+  { method: 'GET', path: () => '/system/pages/notifications', template: '/pages/{pageName}', expect: systemAnyOperator },
+  { method: 'GET', path: () => '/system/pages/maintenance', template: '/pages/{pageName}', expect: systemMissing },
+  { method: 'GET', path: () => '/system/api/pages/maintenance', template: '/api/pages/{pageName}', expect: systemMissing },
   { method: 'GET', path: () => '/system/resources/operation_runs', template: '/resources/{resourceId}', expect: systemOpsView },
   { method: 'GET', path: () => '/system/resources/operation_runs/actions/list', template: '/resources/{resourceId}/actions/{action}', expect: systemOpsView },
   { method: 'GET', path: () => '/system/api/resources/operation_runs/actions/list', template: '/api/resources/{resourceId}/actions/{action}', expect: systemOpsView },
@@ -68,7 +73,9 @@ const systemRows: Row[] = [
   { method: 'GET', path: () => '/system/api/resources/findings/actions/list', template: '/api/resources/{resourceId}/actions/{action}', expect: systemMissing },
   { method: 'GET', path: () => '/system/no/such/page', template: 'custom', expect: systemMissing },
   { method: 'POST', path: () => '/system/refresh-token', template: 'custom', expect: systemMissing },
-  // Friendly aliases.
+  // The operator screens.
+  { method: 'GET', path: () => '/system/ops/runbooks', template: 'custom', expect: systemOpsView },
+  { method: 'GET', path: () => '/system/ops/notifications', template: 'custom', expect: systemAnyOperator },
   { method: 'GET', path: () => '/system/ops/runs', template: 'custom', expect: systemOpsView },
   { method: 'GET', path: (w) => `/system/ops/runs/${w.runId}`, template: 'custom', expect: systemOpsView },
   { method: 'GET', path: () => '/system/ops/runs/abc', template: 'custom', expect: systemMissing },

@@ -46,10 +46,10 @@ describe('panels in Chromium', function () {
     await page.fill('input[name=password]', TEST_PASSWORD);
     await page.click('button:has-text("Login")');
     await page.waitForURL(`${app.baseUrl}/system`);
-    await page.goto(`${app.baseUrl}/system/ops/runs`);
+    await page.goto(`${app.baseUrl}/system/resources/operation_runs`);
     await page.waitForSelector('[data-testid="badge-status"]');
     expect(await page.locator('[data-testid="badge-outcome"]').first().innerText()).to.equal('succeeded');
-    await page.goto(`${app.baseUrl}/system/ops/runs/${world.runId}`);
+    await page.goto(`${app.baseUrl}/system/resources/operation_runs/records/${world.runId}/show`);
     await page.waitForSelector('[data-testid="badge-outcome"]');
     await page.goto(`${app.baseUrl}/system/resources/notifications/records/${world.notifications.admin}/markRead`);
     await page.click('[data-testid="mark-read"]');
