@@ -90,6 +90,11 @@ const RunDetailScreen: React.FC<{ runId: number }> = ({ runId }) => {
       // The run just ended: its initiator has a new notification; let the sidebar count it.
       if (lastStatus.current !== null && lastStatus.current !== 'completed' && answer.run.status === 'completed') announceNotificationsChanged();
       lastStatus.current = answer.run.status;
+      // Terminal: no further polls, whichever path (poll or cancel) saw it first.
+      if (answer.run.status === 'completed' && timer.current !== null) {
+        window.clearTimeout(timer.current);
+        timer.current = null;
+      }
       setRun(answer.run);
       setError(null);
       setPolls((n) => n + 1);
