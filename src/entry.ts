@@ -11,19 +11,28 @@ export function exitWithError(error: unknown, code = 1): never {
   process.exit(code);
 }
 
-/** Runs `shutdown` once on SIGINT/SIGTERM, then exits. A second signal exits at once. */
+/**
+ * Runs `shutdown` once on SIGINT/SIGTERM, then exits; a second signal exits at once. Also shuts down when the
+ * parent process goes away: `kill <npm pid>` stops npm and its shell but does not reach this process, which would
+ * otherwise keep serving (and keep the embedded Postgres) as an orphan.
+ */
 export function onShutdownSignal(shutdown: () => Promise<void>): void {
   let stopping = false;
-  const handler = (signal: NodeJS.Signals) => {
+  const handler = (reason: string) => {
     if (stopping) process.exit(130);
     stopping = true;
-    process.stderr.write(`\n${signal} received: shutting down…\n`);
+    process.stderr.write(`\n${reason}: shutting down…\n`);
     shutdown()
       .catch((error: unknown) => process.stderr.write(`error during shutdown: ${messageOf(error)}\n`))
       .finally(() => process.exit(0));
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  process.on('SIGINT', () => handler('SIGINT received'));
+  process.on('SIGTERM', () => handler('SIGTERM received'));
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid !== parent) handler('parent process exited');
+  }, 1000);
+  watch.unref();
 }
 
 /** Listens, turning a busy port into one clear ConfigError. */

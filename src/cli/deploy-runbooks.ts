@@ -31,7 +31,7 @@ async function main(): Promise<number> {
           idempotencyKey: `deploy:${release}:${key}`,
         });
         if (!json) {
-          process.stderr.write(
+          process.stdout.write(
             created
               ? `${key}: run #${run.id} started for release ${release}.\n`
               : `${key}: release ${release} already has run #${run.id} (${run.status}${run.status === 'completed' ? `, ${run.outcome}` : ''}); nothing new started.\n`,

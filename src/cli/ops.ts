@@ -1,7 +1,7 @@
 // `npm run ops -- <command>`: the operator CLI. Thin: every action goes through the runbook service.
 import { createInterface } from 'node:readline/promises';
 import { Command, Option } from 'commander';
-import { exitCodes, ValidationError } from '../errors.js';
+import { exitCodes, NotFoundError, ValidationError } from '../errors.js';
 import { runbookCatalog } from '../runbooks/catalog.js';
 import type { PreflightResult, ScopeInput } from '../runbooks/runbook-service.js';
 import { getRunProgress, listRuns, parseRunFilters, type RunProgress } from '../runs/run-queries.js';
@@ -44,7 +44,7 @@ function describeRun(progress: RunProgress): string {
     `  source       ${run.source}, by ${run.initiatorName}`,
     `  reason       ${run.reason}`,
     `  tenants      ${items.succeeded + items.failed + items.cancelled}/${items.total} done (${items.failed} failed, ${items.cancelled} cancelled)`,
-    `  changed      ${counts.findings_changed ?? 0} of ${counts.findings_total ?? 0} findings`,
+    `  findings     ${counts.findings_changed ?? 0} changed of ${counts.findings_total ?? 0} processed`,
     ...progress.failures.map((failure) => `  failed       ${failure.tenantExternalId}: ${failure.message ?? 'unknown error'} (${failure.attempts} attempts)`),
   ].join('\n');
 }
@@ -165,6 +165,7 @@ export function buildProgram(): Command {
           },
         ) => {
           const scope = scopeOf(options);
+          if (options.reason === undefined) throw new ValidationError('Say why with --reason "…" (5–500 characters).', 'reason');
           const timeoutSeconds = parseId(options.timeout, 'timeout');
           const runbook = runbookCatalog.find((entry) => entry.key === options.runbook);
           let confirmation: string | null = null;
@@ -213,6 +214,7 @@ export function buildProgram(): Command {
           const runs = await listRuns(runtime.pool, filters);
           if (json()) return printJson(runs);
           if (runs.length === 0) process.stdout.write('No runs.\n');
+          else process.stdout.write(`${'ID'.padEnd(7)} ${'STATUS'.padEnd(9)} ${'OUTCOME'.padEnd(19)} RUNBOOK  SCOPE  SOURCE  CREATED\n`);
           for (const run of runs) {
             const where = run.scope === 'all_tenants' ? 'all tenants' : (run.tenantExternalId ?? `tenant ${run.tenantId}`);
             process.stdout.write(
@@ -232,7 +234,7 @@ export function buildProgram(): Command {
         const runId = parseId(id);
         await withRuntime(async (runtime) => {
           const progress = await getRunProgress(runtime.pool, runId);
-          if (!progress) throw new ValidationError(`Run #${runId} does not exist.`, 'runId');
+          if (!progress) throw new NotFoundError(`Run #${runId} does not exist.`);
           if (json()) printJson(runJson(progress));
           else process.stdout.write(`${describeRun(progress)}\n`);
         });

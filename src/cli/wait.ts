@@ -9,7 +9,7 @@ export async function waitAndReport(runtime: Runtime, runId: number, options: { 
   const tty = process.stderr.isTTY && !options.json;
   const bar = tty
     ? new cliProgress.SingleBar(
-        { format: 'run #{run} [{bar}] {value}/{total} tenants | {changed} findings changed | {state}', hideCursor: true },
+        { format: 'run #{run} [{bar}] {done}/{tenants} tenants | {changed} findings changed | {state}', hideCursor: true },
         cliProgress.Presets.shades_classic,
       )
     : null;
@@ -20,7 +20,7 @@ export async function waitAndReport(runtime: Runtime, runId: number, options: { 
     pollMs: 300,
     onProgress: (current) => {
       const done = current.items.succeeded + current.items.failed + current.items.cancelled;
-      const payload = { run: runId, changed: current.counts.findings_changed ?? 0, state: current.run.status };
+      const payload = { run: runId, done, tenants: current.items.total, changed: current.counts.findings_changed ?? 0, state: current.run.status };
       if (bar) {
         if (!started) bar.start(Math.max(current.items.total, 1), done, payload);
         started = true;

@@ -1,7 +1,7 @@
 // Connection pools and transactions. Types mark code that must run inside a transaction.
 import pg from 'pg';
 import { log } from '../log.js';
-import { isTransient } from './pg-errors.js';
+import { codeOf, isTransient, sqlState } from './pg-errors.js';
 
 // bigint (int8) and numeric come back as JS numbers: our ids and counts stay far below 2^53.
 pg.types.setTypeParser(20, (value) => Number(value));
@@ -25,8 +25,12 @@ export function createPool(connectionString: string, options: { max?: number; ap
     application_name: options.applicationName ?? 'atlas-ops',
     connectionTimeoutMillis: 10_000,
   });
-  // Postgres shutting down (57P01) or a dropped connection must not kill the process.
-  pool.on('error', (error) => log.warn('db.pool_error', { error }));
+  // Postgres shutting down (57P01) or a dropped connection must not kill the process. An idle connection closed by
+  // a server shutdown is expected when we stop (the embedded server stops with us): not worth a warning.
+  pool.on('error', (error) => {
+    if (codeOf(error) === sqlState.adminShutdown) log.debug('db.pool_connection_closed', { error });
+    else log.warn('db.pool_error', { error });
+  });
   return pool;
 }
 

@@ -20,6 +20,8 @@ export function originCheck(onRefused?: (req: Request) => void) {
       return;
     }
     onRefused?.(req);
-    res.status(403).type('text/plain').send('Cross-site request refused.');
+    const message = 'Cross-site request refused.';
+    if (/(^|\/)api\//.test(req.path)) res.status(403).json({ error: { status: 403, code: 'cross_site', message } });
+    else res.status(403).type('text/plain').send(message);
   };
 }

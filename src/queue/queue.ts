@@ -1,6 +1,7 @@
 // pg-boss wiring: queue names, start-up, and the enqueue functions services receive. The only pg-boss import besides jobs/.
 import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
+import { codeOf, sqlState } from '../db/pg-errors.js';
 import type { Queryable } from '../db/pool.js';
 import { log } from '../log.js';
 
@@ -47,7 +48,10 @@ export async function startBoss(connectionString: string, options: BossOptions =
     migrate: true,
     maintenanceIntervalSeconds: 30,
   });
-  boss.on('error', (error: unknown) => log.warn('queue.error', { error }));
+  boss.on('error', (error: unknown) => {
+    if (codeOf(error) === sqlState.adminShutdown) log.debug('queue.connection_closed', { error });
+    else log.warn('queue.error', { error });
+  });
   await boss.start();
   const queueOptions = {
     retryLimit: options.retryLimit ?? 3,

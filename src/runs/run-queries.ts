@@ -1,6 +1,6 @@
 // Read side of runs for the CLI, API and UI: lists with filters, progress and failures. Never writes.
 import type { Queryable } from '../db/pool.js';
-import { ValidationError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 import type { RunbookCounts } from '../runbooks/runbook.js';
 import { runOutcomes, runStatuses, type RunOutcome, type RunStatus } from './run-status.js';
 import { findRun, sumItemCounts, tallyItems, toRun, type ItemTally, type OperationRun } from './runs.repository.js';
@@ -177,7 +177,7 @@ export async function waitForRun(
   const deadline = Date.now() + (options.timeoutMs ?? 60 * 60 * 1000);
   for (;;) {
     const progress = await getRunProgress(db, runId);
-    if (!progress) throw new ValidationError(`Run #${runId} does not exist.`, 'runId');
+    if (!progress) throw new NotFoundError(`Run #${runId} does not exist.`);
     options.onProgress?.(progress);
     if (progress.run.status === 'completed') return progress;
     if (Date.now() > deadline) return progress;

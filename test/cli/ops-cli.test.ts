@@ -143,7 +143,8 @@ describe('ops CLI', function () {
     expect(show.code).to.equal(0);
     expect(show.stdout).to.contain(`Run #${runs[0]!.id}`);
     const missing = await cli(db, 'ops', ['run:show', '999999']);
-    expect(missing.code).to.equal(exitCodes.refused);
+    expect(missing.code).to.equal(exitCodes.notFound);
+    expect(missing.stderr).to.contain('Run #999999 does not exist.');
     const badStatus = await cli(db, 'ops', ['runs', '--status', 'bogus']);
     expect(badStatus.code).to.equal(exitCodes.refused);
   });
@@ -185,7 +186,7 @@ describe('deploy hook', function () {
 
     const second = await cli(db, 'deploy', [], { RELEASE_ID: 'rel-1' });
     expect(second.code).to.equal(0);
-    expect(second.stderr).to.contain('already has run');
+    expect(second.stdout).to.contain('already has run');
     const runs = await db.pool.query(`SELECT source, idempotency_key, initiator_type FROM operation_runs`);
     expect(runs.rows).to.deep.equal([{ source: 'deploy_hook', idempotency_key: 'deploy:rel-1:findings.lifecycle.backfill', initiator_type: 'deploy' }]);
 

@@ -160,6 +160,9 @@ describe('operator JSON API and its OpenAPI document', function () {
     expect(bad.status).to.equal(400);
     expect(bad.body.error.field).to.equal('status');
     expect((await call(viewer, 'GET', '/ops/api/runs', '/ops/api/runs?since=yesterday-ish')).status).to.equal(400);
+    const oldest = await call(viewer, 'GET', '/ops/api/runs', '/ops/api/runs?sort=oldest&limit=1');
+    expect(oldest.body).to.include({ nextBeforeId: null, nextAfterId: list.body.runs[0].id });
+    expect((await call(viewer, 'GET', '/ops/api/runs', '/ops/api/runs?sort=sideways')).body.error.field).to.equal('sort');
 
     const id = list.body.runs[0].id as number;
     const queued = await call(viewer, 'GET', '/ops/api/runs/{id}', `/ops/api/runs/${id}`);
