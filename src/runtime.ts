@@ -1,10 +1,7 @@
 // Wires one process: the database (given, already running embedded, or started here), pool, queue, services, worker.
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type PgBoss from 'pg-boss';
 import type { Config } from './config.js';
-import { checkServer, EMBEDDED_DATABASE, openDatabase, type DatabaseHandle } from './db/database.js';
-import { migrate } from './db/migrate.js';
+import { openDatabase } from './db/database.js';
 import { createPool, type Pool } from './db/pool.js';
 import { startWorker, type Worker } from '../jobs/worker.js';
 import { log } from './log.js';
@@ -38,33 +35,8 @@ export interface RuntimeOptions {
   reuseRunningEmbedded?: boolean;
 }
 
-/** The URL of the embedded server that another process runs from this data folder, if one is up. */
-export function runningEmbeddedUrl(config: Config): string | null {
-  const pidFile = path.join(config.dataDir, 'postgres', 'postmaster.pid');
-  if (!existsSync(pidFile)) return null;
-  const lines = readFileSync(pidFile, 'utf8').split('\n');
-  const pid = Number(lines[0]);
-  const port = Number(lines[3]);
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return null;
-  }
-  return Number.isInteger(port) && port > 0 ? `postgres://postgres:atlas-embedded@127.0.0.1:${port}/${EMBEDDED_DATABASE}` : null;
-}
-
-async function resolveDatabase(config: Config, reuse: boolean): Promise<DatabaseHandle> {
-  const running = !config.databaseUrl && reuse ? runningEmbeddedUrl(config) : null;
-  if (running) {
-    await checkServer(running);
-    await migrate(running);
-    return { url: running, embedded: null, stop: async () => undefined };
-  }
-  return openDatabase(config);
-}
-
 export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
-  const database = await resolveDatabase(config, options.reuseRunningEmbedded ?? false);
+  const database = await openDatabase(config, { reuseRunningEmbedded: options.reuseRunningEmbedded ?? false });
   const pool = createPool(database.url, { max: options.poolSize ?? 10 });
   let boss: PgBoss;
   try {

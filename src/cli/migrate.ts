@@ -7,7 +7,7 @@ import { exitCodeOf, exitCodes, messageOf } from '../errors.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   // Migrate here rather than inside openDatabase, to report what was applied.
-  const db = await openDatabase(config, { migrate: false });
+  const db = await openDatabase(config, { migrate: false, reuseRunningEmbedded: true });
   try {
     const result = await migrate(db.url);
     process.stdout.write(

@@ -83,7 +83,7 @@ async function main(argv: string[]): Promise<void> {
     throw new ConfigError('Refusing to seed: NODE_ENV=production. Demo and benchmark data never go into a production database.');
   }
   const config = loadConfig();
-  const db = await openDatabase(config);
+  const db = await openDatabase(config, { reuseRunningEmbedded: true });
   try {
     await seed(request, db);
   } finally {

@@ -1,4 +1,5 @@
 // Resolves which PostgreSQL to use (DATABASE_URL, else the embedded one), checks it answers, and migrates it.
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import type { Config } from '../config.js';
@@ -37,11 +38,39 @@ export async function checkServer(url: string): Promise<void> {
   }
 }
 
-export async function openDatabase(config: Config, options: { migrate?: boolean } = {}): Promise<DatabaseHandle> {
+/** The URL of the embedded server that another atlas-ops process runs from this data folder, if one is up. */
+export function runningEmbeddedUrl(config: Config): string | null {
+  const pidFile = path.join(config.dataDir, 'postgres', 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return null;
+  }
+  return Number.isInteger(port) && port > 0 ? `postgres://postgres:atlas-embedded@127.0.0.1:${port}/${EMBEDDED_DATABASE}` : null;
+}
+
+export interface OpenOptions {
+  /** Apply pending migrations (default true). */
+  migrate?: boolean;
+  /**
+   * Without DATABASE_URL: use the embedded server another atlas-ops process (e.g. `npm start`) already runs from the
+   * same data folder, instead of refusing to start a second one on it.
+   */
+  reuseRunningEmbedded?: boolean;
+}
+
+export async function openDatabase(config: Config, options: OpenOptions = {}): Promise<DatabaseHandle> {
   let url: string;
   let embedded: EmbeddedPostgresHandle | null = null;
+  const running = !config.databaseUrl && options.reuseRunningEmbedded ? runningEmbeddedUrl(config) : null;
   if (config.databaseUrl) {
     url = config.databaseUrl;
+  } else if (running) {
+    url = running;
   } else {
     embedded = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: config.embeddedPgPort });
     await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
