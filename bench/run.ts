@@ -21,7 +21,7 @@ const program = new Command('bench')
   .option('--tenants <n>', 'tenants', '1000')
   .option('--findings-per-tenant <n>', 'findings per tenant', '1000')
   .option('--workers <list>', 'worker process counts to measure, comma-separated', '1,2')
-  .option('--batch-size <n>', 'keyset batch size', process.env.BATCH_SIZE ?? '2000')
+  .option('--batch-size <n>', 'keyset batch size', process.env.BATCH_SIZE ?? '5000')
   .option('--concurrency <n>', 'tenant jobs per worker process', '2')
   .parse();
 const opts = program.opts<{ tenants: string; findingsPerTenant: string; workers: string; batchSize: string; concurrency: string }>();

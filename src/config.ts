@@ -93,7 +93,8 @@ export function loadConfig(env: Env = process.env): Config {
     systemSessionIdleMinutes: integer(env, 'SYSTEM_SESSION_IDLE_MINUTES', 480, 1, 10080),
     adminSessionIdleMinutes: integer(env, 'ADMIN_SESSION_IDLE_MINUTES', 720, 1, 10080),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 2, 1, 64),
-    batchSize: integer(env, 'BATCH_SIZE', 2000, 1, 100000),
+    // 5000 measured best of 500 / 2000 / 5000 on 100 tenants × 10,000 findings (run/baseline 0.66 / 0.85 / 0.56).
+    batchSize: integer(env, 'BATCH_SIZE', 5000, 1, 100000),
     leaseSeconds: integer(env, 'LEASE_SECONDS', 60, 2, 3600),
     sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS', 15, 1, 3600),
     tenantJobRetries: integer(env, 'TENANT_JOB_RETRIES', 2, 0, 20),

@@ -25,7 +25,7 @@ describe('loadConfig', () => {
     expect(config.isProduction).to.equal(false);
     expect(config.databaseUrl).to.equal(null);
     expect(config.port).to.equal(3000);
-    expect(config.batchSize).to.equal(2000);
+    expect(config.batchSize).to.equal(5000);
     expect(config.workerConcurrency).to.equal(2);
     expect(config.adminMaintenanceActions).to.equal(false);
     expect(config.embeddedPgPort).to.not.equal(5432);
