@@ -164,7 +164,7 @@ const RunDetailScreen: React.FC<{ runId: number }> = ({ runId }) => {
   const { progress } = run;
   const ruleKeys = runbook?.rules.map((rule) => rule.key) ?? Object.keys(run.counts).filter((key) => /^r\d/.test(key));
   const otherKeys = Object.keys(run.counts).filter((key) => !ruleKeys.includes(key));
-  const eta = progress.etaSeconds === null ? 'estimating…' : formatDuration(Math.max(0, progress.etaSeconds));
+  const eta = progress.etaSeconds === null ? 'estimating the time left…' : `about ${formatDuration(Math.max(0, progress.etaSeconds))} left`;
 
   return (
     <Box variant="grey" data-testid="run-detail" data-run-id={run.id} data-polls={polls}>
@@ -229,7 +229,7 @@ const RunDetailScreen: React.FC<{ runId: number }> = ({ runId }) => {
         />
         <Text fontSize="sm" data-testid="progress-timing">
           Elapsed {formatDuration(progress.elapsedSeconds)}
-          {isActive ? ` · about ${eta} left` : ' · finished'}
+          {isActive ? ` · ${eta}` : ' · finished'}
           {isActive && ' · refreshing every 2 s'}
         </Text>
       </Box>
