@@ -264,6 +264,26 @@ describe('operator journey in Chromium (ops-admin, real worker)', function () {
     await page.waitForFunction(() => !document.body.innerText.includes('Notifications (1 unread)'));
   });
 
+  it('/admin shares the components bundle but shows no operator section and calls no operator API', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const calls: string[] = [];
+    const problems: string[] = [];
+    page.on('request', (request) => calls.push(new URL(request.url()).pathname));
+    page.on('pageerror', (error) => problems.push(String(error)));
+    await page.goto(`${app.baseUrl}/admin/login`);
+    await page.fill('input[name=email]', 'owner@acme.test');
+    await page.fill('input[name=password]', DEMO_PASSWORD);
+    await page.click('button:has-text("Login")');
+    await page.waitForURL(`${app.baseUrl}/admin`);
+    await page.goto(`${app.baseUrl}/admin/resources/findings`);
+    await page.waitForSelector('[data-css="findings-table"], table');
+    expect(await page.locator('text=Run history').count()).to.equal(0);
+    expect(calls.filter((path) => path.startsWith('/system'))).to.deep.equal([]);
+    expect(problems).to.deep.equal([]);
+    await context.close();
+  });
+
   it('offline: no page made a request outside the app, and no page error happened', async () => {
     expect(admin.external).to.deep.equal([]);
     expect(admin.problems).to.deep.equal([]);
