@@ -1,11 +1,11 @@
 // Shared start-up plumbing for the entry points: one clear line on fatal errors, graceful shutdown on signals.
 import type { Server } from 'node:http';
 import type { Express } from 'express';
-import { ConfigError, messageOf } from './errors.js';
+import { ConfigError, isAppErrorWithCode, messageOf } from './errors.js';
 
 /** Prints one line (a stack only with DEBUG) and exits non-zero. */
 export function exitWithError(error: unknown, code = 1): never {
-  const message = error instanceof ConfigError ? messageOf(error) : `atlas-ops failed to start: ${messageOf(error)}`;
+  const message = isAppErrorWithCode(error, 'config') ? messageOf(error) : `atlas-ops failed to start: ${messageOf(error)}`;
   process.stderr.write(`error: ${message}\n`);
   if (process.env.DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   process.exit(code);

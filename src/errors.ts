@@ -10,7 +10,12 @@ export type ErrorCode =
   | 'config'
   | 'database_unavailable';
 
+/** Marks our errors across module copies (a bundler or test loader may load this file twice; instanceof would fail). */
+const APP_ERROR = Symbol.for('atlas-ops.AppError');
+
 export class AppError extends Error {
+  readonly [APP_ERROR] = true;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -59,6 +64,14 @@ export class ConfigError extends AppError {
   }
 }
 
+export function isAppError(error: unknown): error is AppError {
+  return typeof error === 'object' && error !== null && (error as { [APP_ERROR]?: boolean })[APP_ERROR] === true;
+}
+
+export function isAppErrorWithCode<C extends ErrorCode>(error: unknown, code: C): error is AppError & { code: C } {
+  return isAppError(error) && error.code === code;
+}
+
 const httpStatusByCode: Record<ErrorCode, number> = {
   validation: 400,
   not_found: 404,
@@ -92,11 +105,11 @@ const exitCodeByCode: Record<ErrorCode, number> = {
 };
 
 export function httpStatusOf(error: unknown): number {
-  return error instanceof AppError ? httpStatusByCode[error.code] : 500;
+  return isAppError(error) ? httpStatusByCode[error.code] : 500;
 }
 
 export function exitCodeOf(error: unknown): number {
-  return error instanceof AppError ? exitCodeByCode[error.code] : exitCodes.unexpected;
+  return isAppError(error) ? exitCodeByCode[error.code] : exitCodes.unexpected;
 }
 
 export function messageOf(error: unknown): string {

@@ -2,7 +2,7 @@
 import { hostname, userInfo } from 'node:os';
 import { loadConfig } from '../config.js';
 import type { Queryable } from '../db/pool.js';
-import { AppError, exitCodeOf, messageOf, NotFoundError, ValidationError } from '../errors.js';
+import { exitCodeOf, isAppError, messageOf, NotFoundError, ValidationError } from '../errors.js';
 import type { Initiator } from '../runbooks/runbook-service.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 
@@ -17,8 +17,8 @@ export function printJson(value: unknown): void {
 export function reportError(error: unknown, json: boolean): number {
   const code = exitCodeOf(error);
   if (json) {
-    const body: Record<string, unknown> = { error: { code: error instanceof AppError ? error.code : 'unexpected', message: messageOf(error) } };
-    if (error instanceof AppError && Object.keys(error.details).length > 0) (body.error as Record<string, unknown>).details = error.details;
+    const body: Record<string, unknown> = { error: { code: isAppError(error) ? error.code : 'unexpected', message: messageOf(error) } };
+    if (isAppError(error) && Object.keys(error.details).length > 0) (body.error as Record<string, unknown>).details = error.details;
     printJson(body);
   } else {
     process.stderr.write(`error: ${messageOf(error)}\n`);

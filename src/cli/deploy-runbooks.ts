@@ -1,6 +1,6 @@
 // `npm run deploy:runbooks`: runs the deploy runbook set on all tenants through the runbook service, once per release.
 import { readFileSync } from 'node:fs';
-import { exitCodes, LockConflictError } from '../errors.js';
+import { exitCodes, isAppErrorWithCode } from '../errors.js';
 import { deployRunbookKeys, getRunbook } from '../runbooks/catalog.js';
 import { waitAndReport } from './wait.js';
 import { printJson, reportError, withRuntime } from './cli-support.js';
@@ -47,8 +47,8 @@ async function main(): Promise<number> {
       return code;
     });
   } catch (error) {
-    if (error instanceof LockConflictError && !json) {
-      process.stderr.write(`Another run of this runbook is active (run #${error.activeRunId}); try the deploy hook again when it ends.\n`);
+    if (isAppErrorWithCode(error, 'lock_conflict') && !json) {
+      process.stderr.write(`Another run of this runbook is active (run #${String(error.details.activeRunId)}); try the deploy hook again when it ends.\n`);
     }
     return reportError(error, json);
   }

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import type { Config } from '../config.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, isAppErrorWithCode } from '../errors.js';
 import { log } from '../log.js';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded.js';
 import { migrate } from './migrate.js';
@@ -31,7 +31,7 @@ export async function checkServer(url: string): Promise<void> {
       throw new ConfigError(`PostgreSQL ${Math.floor(version / 10000)} is too old: atlas-ops needs PostgreSQL 15 or newer.`);
     }
   } catch (error) {
-    if (error instanceof ConfigError) throw error;
+    if (isAppErrorWithCode(error, 'config')) throw error;
     throw new ConfigError(describeConnectionError(error, url));
   } finally {
     await client.end().catch(() => undefined);

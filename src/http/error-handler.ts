@@ -1,7 +1,7 @@
 // The last word on errors: a status from the error's code (or a 4xx the framework set), a short message,
 // never a stack trace or SQL. Unexpected errors are logged with their details and answered with a plain 500.
 import type { NextFunction, Request, Response } from 'express';
-import { AppError, httpStatusOf } from '../errors.js';
+import { httpStatusOf, isAppError } from '../errors.js';
 import { log } from '../log.js';
 
 function clientStatusOf(error: unknown): number | null {
@@ -19,7 +19,7 @@ const genericMessages: Record<number, string> = {
 };
 
 export function statusAndMessageOf(error: unknown): { status: number; message: string } {
-  if (error instanceof AppError) return { status: httpStatusOf(error), message: error.message };
+  if (isAppError(error)) return { status: httpStatusOf(error), message: error.message };
   const status = clientStatusOf(error);
   if (status !== null) return { status, message: genericMessages[status] ?? 'Bad request.' };
   return { status: 500, message: 'Internal error.' };

@@ -4,7 +4,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { capabilities, type Capability } from '../auth/capabilities.js';
 import type { Pool } from '../db/pool.js';
-import { AppError, httpStatusOf, LockConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { httpStatusOf, isAppError, isAppErrorWithCode, NotFoundError, ValidationError } from '../errors.js';
 import { log } from '../log.js';
 import { listNotifications, markNotificationRead } from '../notifications/notifications.repository.js';
 import type { Initiator, RunbookService, ScopeInput } from '../runbooks/runbook-service.js';
@@ -144,16 +144,16 @@ function runDetailJson(detail: RunDetail) {
 /** Errors as JSON: {error: {status, code, message, field?, activeRunId?, activeRunUrl?}}. Never a stack or SQL. */
 function sendError(res: Response, error: unknown): void {
   const status = httpStatusOf(error);
-  if (!(error instanceof AppError)) {
+  if (!isAppError(error)) {
     log.error('ops_api.unexpected_error', { error });
     res.status(500).json({ error: { status: 500, code: 'internal', message: 'Something went wrong on our side; it has been logged.' } });
     return;
   }
   const payload: Record<string, unknown> = { status, code: error.code, message: error.message };
-  if (error instanceof ValidationError && error.field) payload.field = error.field;
-  if (error instanceof LockConflictError) {
-    payload.activeRunId = error.activeRunId;
-    payload.activeRunUrl = `${RUN_PAGE_PATH}/${error.activeRunId}`;
+  if (typeof error.details.field === 'string') payload.field = error.details.field;
+  if (isAppErrorWithCode(error, 'lock_conflict') && typeof error.details.activeRunId === 'number') {
+    payload.activeRunId = error.details.activeRunId;
+    payload.activeRunUrl = `${RUN_PAGE_PATH}/${error.details.activeRunId}`;
   }
   res.status(status).json({ error: payload });
 }

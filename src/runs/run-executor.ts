@@ -1,7 +1,7 @@
 // Executes runs: orchestration (one item per tenant), tenant work in leased keyset batches, and the periodic sweep.
 // The item rows are the truth; queue jobs only wake workers up, so duplicate or lost jobs change nothing.
 import { withTransaction, type Pool } from '../db/pool.js';
-import { AppError } from '../errors.js';
+import { isAppError } from '../errors.js';
 import { log } from '../log.js';
 import { codeOf } from '../db/pg-errors.js';
 import type { Enqueuer } from '../queue/queue.js';
@@ -48,7 +48,7 @@ class LeaseLostError extends Error {
 
 /** A short message safe to show operators: no SQL, no stack traces. */
 export function safeFailureMessage(error: unknown): string {
-  if (error instanceof AppError) return error.message.slice(0, 300);
+  if (isAppError(error)) return error.message.slice(0, 300);
   const code = codeOf(error);
   if (code && /^[0-9A-Z]{5}$/.test(code)) return `The database refused a change for this tenant (SQLSTATE ${code}).`;
   if (code) return `The tenant could not be processed (${code}).`;
