@@ -9,7 +9,7 @@ import type { Pool } from '../db/pool.js';
 import { ValidationError } from '../errors.js';
 import type { RunbookService } from '../runbooks/runbook-service.js';
 import { PLATFORM_TENANT_EXTERNAL_ID } from '../tenants/tenants.repository.js';
-import { componentLoader, Components } from './component-loader.js';
+import { componentLoader, Components, loginLocale } from './component-loader.js';
 import type { PlaneAuth } from './plane-router.js';
 import { isPlaneUserOf, type PlaneUser } from './plane-user.js';
 import { readOnlyActions, type PlanePolicy } from './route-access.js';
@@ -204,6 +204,8 @@ export function createAdminAdmin(pool: Pool, options: { runbooks: RunbookService
     logoutPath: `${ADMIN_ROOT}/logout`,
     componentLoader,
     branding: { companyName: 'Atlas', withMadeWithLove: false, logo: false },
+    locale: loginLocale('Atlas', 'Sign in to see the tenants and findings of your workspace.'),
+    dashboard: { component: Components.AdminHome },
     settings: { defaultPerPage: 25 },
     resources: [tenants, findings],
   });

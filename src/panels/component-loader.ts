@@ -14,7 +14,14 @@ export const Components = {
   LegacyBackfillAction: componentLoader.add('LegacyBackfillAction', path.join(componentsDir, 'legacy-backfill-action.tsx')),
   /** The /system dashboard and pages: the operator screens (runbooks, run history, run detail, notifications). */
   SystemOpsShell: componentLoader.add('SystemOpsShell', path.join(componentsDir, 'system-ops-shell.tsx')),
+  /** The /admin dashboard: the customer's start page. */
+  AdminHome: componentLoader.add('AdminHome', path.join(componentsDir, 'admin-home.tsx')),
 };
+
+/** The login page's words for a plane (AdminJS's default advertises AdminJS itself). */
+export function loginLocale(header: string, message: string) {
+  return { language: 'en', translations: { en: { components: { Login: { welcomeHeader: header, welcomeMessage: message, loginButton: 'Sign in' } } } } };
+}
 
 // The sidebar's pages section, for both planes (overrides are per loader, and there is one loader): /admin has no
 // pages, so it renders nothing there; in /system it links the operator screens and shows the unread count.

@@ -9,7 +9,7 @@ import { authenticatePlatformUser } from '../auth/login.js';
 import type { Pool } from '../db/pool.js';
 import { markNotificationRead } from '../notifications/notifications.repository.js';
 import { itemStatuses, runOutcomes, runScopes, runSources, runStatuses } from '../runs/run-status.js';
-import { componentLoader, Components } from './component-loader.js';
+import { componentLoader, Components, loginLocale } from './component-loader.js';
 import type { PlaneAuth } from './plane-router.js';
 import { isPlaneUserOf, type PlaneUser } from './plane-user.js';
 import { readOnlyActions, type PlanePolicy, type ResourceRule } from './route-access.js';
@@ -207,6 +207,7 @@ export function createSystemAdmin(pool: Pool): AdminJS {
     logoutPath: `${SYSTEM_ROOT}/logout`,
     componentLoader,
     branding: { companyName: 'Atlas Ops · System', withMadeWithLove: false, logo: false },
+    locale: loginLocale('Atlas Ops · System', 'The operator control plane: preflight, run and watch data repairs across tenants. Sign in with your operator account.'),
     settings: { defaultPerPage: 25 },
     dashboard: { component: Components.SystemOpsShell },
     pages: {

@@ -42,7 +42,7 @@ export async function signedInPage(browser: Browser, baseUrl: string, email: str
   await page.goto(`${baseUrl}/system/login`);
   await page.fill('input[name=email]', email);
   await page.fill('input[name=password]', password);
-  await page.click('button:has-text("Login")');
+  await page.click('button:has-text("Sign in")');
   await page.waitForURL(`${baseUrl}/system`);
   return { page, context, external, problems };
 }

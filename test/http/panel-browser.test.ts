@@ -42,9 +42,12 @@ describe('panels in Chromium', function () {
       if (!request.url().startsWith(app.baseUrl)) external.push(request.url());
     });
     await page.goto(`${app.baseUrl}/system/login`);
+    // Our words on the login page, not AdminJS's advertisement.
+    expect(await page.locator('text=Atlas Ops · System').count()).to.be.greaterThan(0);
+    expect(await page.locator('text=AdminJS').count()).to.equal(0);
     await page.fill('input[name=email]', world.operatorEmails.admin);
     await page.fill('input[name=password]', TEST_PASSWORD);
-    await page.click('button:has-text("Login")');
+    await page.click('button:has-text("Sign in")');
     await page.waitForURL(`${app.baseUrl}/system`);
     await page.goto(`${app.baseUrl}/system/resources/operation_runs`);
     await page.waitForSelector('[data-testid="badge-status"]');

@@ -274,8 +274,12 @@ describe('operator journey in Chromium (ops-admin, real worker)', function () {
     await page.goto(`${app.baseUrl}/admin/login`);
     await page.fill('input[name=email]', 'owner@acme.test');
     await page.fill('input[name=password]', DEMO_PASSWORD);
-    await page.click('button:has-text("Login")');
+    await page.click('button:has-text("Sign in")');
     await page.waitForURL(`${app.baseUrl}/admin`);
+    // The customer's own start page, not AdminJS's welcome board.
+    await page.waitForSelector('[data-testid=admin-home]');
+    expect(await page.locator('text="Your workspace"').count()).to.equal(1);
+    expect(await page.locator('text=AdminJS').count()).to.equal(0);
     await page.goto(`${app.baseUrl}/admin/resources/findings`);
     await page.waitForSelector('[data-css="findings-table"], table');
     expect(await page.locator('text=Run history').count()).to.equal(0);

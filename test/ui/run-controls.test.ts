@@ -133,7 +133,7 @@ describe('run controls in Chromium (runs held queued: no worker)', function () {
     await page.goto(`${app.baseUrl}/system/login`);
     await page.fill('input[name=email]', 'ops-admin@atlas.test');
     await page.fill('input[name=password]', DEMO_PASSWORD);
-    await page.click('button:has-text("Login")');
+    await page.click('button:has-text("Sign in")');
     await page.waitForURL(`${app.baseUrl}/system`);
     await page.goto(`${app.baseUrl}/system/ops/runs/${firstRunId}`);
     await page.waitForSelector('[data-testid=run-detail][data-polls="1"]');
