@@ -1,15 +1,20 @@
 // Real headless Chromium (Debian's /usr/bin/chromium) for UI tests: one browser per test file, signed-in pages,
 // a record of every request that left the app's origin, and screenshots under test-artifacts/ui/.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 
 export const SCREENSHOT_DIR = path.resolve('test-artifacts/ui');
 
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
 export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Browser tests need Debian's Chromium at ${CHROMIUM_PATH}: apt-get update && apt-get install chromium (.ci/run does this).`);
+  }
   const { chromium } = await import('playwright-core');
   return chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
 }

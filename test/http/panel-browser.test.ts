@@ -1,6 +1,7 @@
 // /system in real headless Chromium: the CSP lets AdminJS work, nothing leaves the machine, badges and mark-read work.
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
+import { launchBrowser } from '../helpers/browser.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { TEST_PASSWORD } from '../helpers/fixtures.js';
 import { seedPanelWorld, type PanelWorld } from '../helpers/panel-world.js';
@@ -14,14 +15,10 @@ describe('panels in Chromium', function () {
 
   before(async () => {
     const { startWebApp } = await import('../helpers/web.js');
-    const { chromium } = await import('playwright-core');
     db = await createTestDatabase();
     world = await seedPanelWorld(db.pool);
     app = await startWebApp(db.pool);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchBrowser();
   });
 
   after(async () => {
