@@ -137,19 +137,20 @@ function toItem(row: ItemRow): RunItem {
 
 // ---------------------------------------------------------------- runs
 
-export interface NewRun {
-  type: string;
-  workspaceId: number;
-  tenantId: number | null;
-  scope: RunScope;
-  initiatorType: 'platform_user' | 'cli' | 'deploy';
-  initiatorPlatformUserId: number | null;
-  initiatorName: string;
-  source: RunSource;
-  reason: string;
-  idempotencyKey: string | null;
-  context: Record<string, unknown>;
-}
+export type NewRun = Pick<
+  OperationRun,
+  | 'type'
+  | 'workspaceId'
+  | 'tenantId'
+  | 'scope'
+  | 'initiatorType'
+  | 'initiatorPlatformUserId'
+  | 'initiatorName'
+  | 'source'
+  | 'reason'
+  | 'idempotencyKey'
+  | 'context'
+>;
 
 /** Inserts a queued run; null when the idempotency key is taken (the caller then reads the earlier run). */
 export async function insertRun(tx: Tx, run: NewRun): Promise<OperationRun | null> {
