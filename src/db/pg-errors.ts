@@ -4,8 +4,6 @@ export const sqlState = {
   uniqueViolation: '23505',
   foreignKeyViolation: '23503',
   checkViolation: '23514',
-  serializationFailure: '40001',
-  deadlockDetected: '40P01',
   readOnlyTransaction: '25006',
   adminShutdown: '57P01',
   invalidCatalogName: '3D000',
@@ -25,12 +23,6 @@ export function codeOf(error: unknown): string | undefined {
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   if (codeOf(error) !== sqlState.uniqueViolation) return false;
   return constraint === undefined || (error as { constraint?: string }).constraint === constraint;
-}
-
-/** Errors worth retrying the whole transaction for. */
-export function isTransient(error: unknown): boolean {
-  const code = codeOf(error);
-  return code === sqlState.serializationFailure || code === sqlState.deadlockDetected;
 }
 
 function redact(url: string): string {

@@ -1,7 +1,7 @@
 // Connection pools and transactions. Types mark code that must run inside a transaction.
 import pg from 'pg';
 import { log } from '../log.js';
-import { codeOf, isTransient, sqlState } from './pg-errors.js';
+import { codeOf, sqlState } from './pg-errors.js';
 
 // bigint (int8) and numeric come back as JS numbers: our ids and counts stay far below 2^53.
 pg.types.setTypeParser(20, (value) => Number(value));
@@ -56,17 +56,6 @@ async function runInTransaction<T>(pool: Pool, begin: string, fn: (client: pg.Po
 
 export function withTransaction<T>(pool: Pool, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return runInTransaction(pool, 'BEGIN', (client) => fn(client as Tx));
-}
-
-/** Retries the whole transaction on serialization failures and deadlocks. */
-export async function withRetriedTransaction<T>(pool: Pool, fn: (tx: Tx) => Promise<T>, attempts = 5): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await withTransaction(pool, fn);
-    } catch (error) {
-      if (attempt >= attempts || !isTransient(error)) throw error;
-    }
-  }
 }
 
 /** A READ ONLY, REPEATABLE READ transaction: one consistent snapshot, and Postgres refuses any write. */

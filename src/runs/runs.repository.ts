@@ -45,7 +45,6 @@ export interface RunItem {
   completedAt: Date | null;
 }
 
-export type { Queryable, Tx };
 
 interface RunRow {
   id: number;

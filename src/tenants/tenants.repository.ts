@@ -45,11 +45,6 @@ export async function listAllowedTenantIds(db: Queryable): Promise<number[]> {
   return rows.map((row) => row.id);
 }
 
-export async function countAllowedTenants(db: Queryable): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM tenants t WHERE ${allowedTenantPredicate}`);
-  return rows[0]?.n ?? 0;
-}
-
 /** Search by name or external id (case-insensitive substring), allowed universe only, name order. */
 export async function searchAllowedTenants(db: Queryable, query: string, limit = 20): Promise<Tenant[]> {
   const pattern = `%${query.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
