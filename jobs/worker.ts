@@ -45,17 +45,20 @@ export async function startWorker(boss: PgBoss, deps: ExecutorDeps, options: Wor
   // Several single-job loops rather than one big batch: each loop works its tenant (and the run's other
   // pending tenants) while the others keep fetching.
   for (let slot = 0; slot < options.concurrency; slot++) {
-    tenantWorkerIds.push(
-      await boss.work(queueNames.tenant, { ...polling, batchSize: 1 }, async ([job]) => {
-        if (!job) return;
-        const payload = parseTenantJob(job.data);
-        if (!payload) {
-          log.error('job.bad_payload', { queue: queueNames.tenant, jobId: job.id });
-          return;
-        }
-        await runTenantJob(deps, payload);
-      }),
-    );
+    let workerId = '';
+    workerId = await boss.work(queueNames.tenant, { ...polling, batchSize: 1 }, async ([job]) => {
+      if (!job) return;
+      const payload = parseTenantJob(job.data);
+      if (!payload) {
+        log.error('job.bad_payload', { queue: queueNames.tenant, jobId: job.id });
+        return;
+      }
+      const { items } = await runTenantJob(deps, payload);
+      // A job whose tenant another job already did (work is shared within a run) took milliseconds: fetch the next
+      // job at once instead of waiting out the polling interval, so such leftovers never hold up later runs.
+      if (items === 0) boss.notifyWorker(workerId);
+    });
+    tenantWorkerIds.push(workerId);
   }
   workerIds.push(...tenantWorkerIds);
 

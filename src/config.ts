@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from './errors.js';
+import { logLevels } from './log.js';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 
@@ -80,6 +81,10 @@ export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = nodeEnvRaw as NodeEnv;
   const isProduction = nodeEnv === 'production';
   const host = env.HOST?.trim() || '127.0.0.1';
+  const logLevel = env.LOG_LEVEL?.trim();
+  if (logLevel && !(logLevels as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${logLevel}".`);
+  }
   return {
     nodeEnv,
     isProduction,
@@ -125,9 +130,11 @@ export function resolveSessionSecrets(config: Config): SessionSecrets {
       throw new ConfigError(`${file} is not valid JSON: delete it to have new session secrets generated.`);
     }
   }
+  // A stored secret that is not a long string (hand-edited file) is replaced by a new one.
+  const usable = (value: unknown): string | undefined => (typeof value === 'string' && value.length >= 32 ? value : undefined);
   const secrets: SessionSecrets = {
-    admin: config.adminSessionSecret ?? stored.admin ?? randomBytes(32).toString('hex'),
-    system: config.systemSessionSecret ?? stored.system ?? randomBytes(32).toString('hex'),
+    admin: config.adminSessionSecret ?? usable(stored.admin) ?? randomBytes(32).toString('hex'),
+    system: config.systemSessionSecret ?? usable(stored.system) ?? randomBytes(32).toString('hex'),
   };
   if (secrets.admin !== stored.admin || secrets.system !== stored.system) {
     mkdirSync(config.dataDir, { recursive: true });

@@ -2,12 +2,13 @@
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { ConfigError, isAppErrorWithCode, messageOf } from './errors.js';
+import { isDebug } from './log.js';
 
 /** Prints one line (a stack only with DEBUG) and exits non-zero. */
 export function exitWithError(error: unknown, code = 1): never {
   const message = isAppErrorWithCode(error, 'config') ? messageOf(error) : `atlas-ops failed to start: ${messageOf(error)}`;
   process.stderr.write(`error: ${message}\n`);
-  if (process.env.DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  if (isDebug() && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   process.exit(code);
 }
 

@@ -5,9 +5,10 @@ import type { Queryable } from '../db/pool.js';
 import { exitCodeOf, isAppError, messageOf, NotFoundError, ValidationError } from '../errors.js';
 import type { Initiator } from '../runbooks/runbook-service.js';
 import { openRuntime, type Runtime } from '../runtime.js';
+import { isDebug } from '../log.js';
 
 // CLI output is for people and scripts: progress logs only when asked (LOG_LEVEL=info or DEBUG).
-process.env.LOG_LEVEL ??= process.env.DEBUG ? 'debug' : 'warn';
+process.env.LOG_LEVEL ??= isDebug() ? 'debug' : 'warn';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -23,7 +24,7 @@ export function reportError(error: unknown, json: boolean): number {
   } else {
     process.stderr.write(`error: ${messageOf(error)}\n`);
   }
-  if (process.env.DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  if (isDebug() && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return code;
 }
 

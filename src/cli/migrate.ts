@@ -3,6 +3,7 @@ import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { exitCodeOf, exitCodes, messageOf } from '../errors.js';
+import { isDebug } from '../log.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -24,7 +25,7 @@ main().then(
   () => process.exit(exitCodes.ok),
   (error: unknown) => {
     process.stderr.write(`atlas-ops migrate: ${messageOf(error)}\n`);
-    if (process.env.DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (isDebug() && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     process.exit(exitCodeOf(error));
   },
 );

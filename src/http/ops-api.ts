@@ -69,6 +69,15 @@ function optionalString(source: Record<string, unknown>, key: string, max = 1000
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw new ValidationError(`${key} must be text.`, key);
   if (value.length > max) throw new ValidationError(`${key} is too long (at most ${max} characters).`, key);
+  if (value.includes('\u0000')) throw new ValidationError(`${key} contains a NUL character.`, key);
+  return value;
+}
+
+/** A query parameter given at most once, as text without NUL; repeated or nested parameters are refused, not ignored. */
+function singleQueryValue(value: unknown, key: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new ValidationError(`Give ${key} at most once, as plain text.`, key);
+  if (value.includes('\u0000')) throw new ValidationError(`${key} contains a NUL character.`, key);
   return value;
 }
 
@@ -91,8 +100,16 @@ export function parseScope(source: Record<string, unknown>): ScopeInput {
   throw new ValidationError('Choose a scope: all tenants or a single tenant.', 'scope');
 }
 
+/** The tenant a run names: joined in lists, else the snapshot the run keeps in its context. */
+function tenantOf(run: OperationRun | RunListEntry): { name: string | null; externalId: string | null } | null {
+  if ('tenantName' in run) return { name: run.tenantName, externalId: run.tenantExternalId };
+  const snapshot = run.context.tenant as { name?: unknown; externalId?: unknown } | null | undefined;
+  if (!snapshot) return null;
+  return { name: typeof snapshot.name === 'string' ? snapshot.name : null, externalId: typeof snapshot.externalId === 'string' ? snapshot.externalId : null };
+}
+
 export function runSummaryJson(run: OperationRun | RunListEntry) {
-  const tenant = 'tenantName' in run ? { name: run.tenantName, externalId: run.tenantExternalId } : null;
+  const tenant = tenantOf(run);
   return {
     id: run.id,
     runbook: run.type,
@@ -167,6 +184,15 @@ export function createOpsApi(deps: OpsApiDeps): express.Router {
   const { pool, runbooks } = deps;
   const router = express.Router();
   router.use(express.json({ limit: '32kb', strict: true }));
+  // A POST body that is not JSON would parse as nothing and fail later with a confusing message: say what is wrong.
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+    if (req.method === 'POST' && hasBody && !req.is('application/json')) {
+      res.status(415).json({ error: { status: 415, code: 'unsupported_media_type', message: 'Send the request body as JSON (Content-Type: application/json).' } });
+      return;
+    }
+    next();
+  });
 
   router.get(
     '/runbooks',
@@ -178,9 +204,9 @@ export function createOpsApi(deps: OpsApiDeps): express.Router {
   router.get(
     '/tenants',
     handle(async (req, res) => {
-      const q = typeof req.query.q === 'string' ? req.query.q.trim() : '';
+      const q = singleQueryValue(req.query.q, 'q')?.trim() ?? '';
       if (q.length > 100) throw new ValidationError('Search for at most 100 characters.', 'q');
-      const limitRaw = typeof req.query.limit === 'string' ? req.query.limit : '20';
+      const limitRaw = singleQueryValue(req.query.limit, 'limit') ?? '20';
       if (!/^\d{1,3}$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > 50) throw new ValidationError('limit must be 1–50.', 'limit');
       const tenants = await searchAllowedTenants(pool, q, Number(limitRaw));
       res.json({ tenants: tenants.map((tenant) => ({ id: tenant.id, externalId: tenant.externalId, name: tenant.name, workspace: tenant.workspaceName })) });
@@ -211,14 +237,18 @@ export function createOpsApi(deps: OpsApiDeps): express.Router {
         idempotencyKey: optionalString(input, 'idempotencyKey', 200) ?? null,
         request: requestContext(req),
       });
-      res.status(created ? 202 : 200).json({ run: runSummaryJson(run), created, message: `Run #${run.id} queued` });
+      const message = created
+        ? `Run #${run.id} queued`
+        : `Run #${run.id} was already started with this request (${run.status === 'completed' ? run.outcome : run.status})`;
+      res.status(created ? 202 : 200).json({ run: runSummaryJson(run), created, message });
     }),
   );
 
   router.get(
     '/runs',
     handle(async (req, res) => {
-      const filters = parseRunFilters(req.query as Record<string, unknown>);
+      const query = Object.fromEntries(Object.entries(req.query).map(([key, value]) => [key, singleQueryValue(value, key)]));
+      const filters = parseRunFilters(query);
       const [runs, total] = await Promise.all([listRuns(pool, filters), countRuns(pool, filters)]);
       const limit = filters.limit ?? 50;
       const last = runs.at(-1);

@@ -3,7 +3,7 @@ import { auditActions, writeAudit, type AuditActor, type AuditPlane } from '../a
 import { capabilities, hasAllCapabilities, type Capability } from '../auth/capabilities.js';
 import { isUniqueViolation } from '../db/pg-errors.js';
 import { withReadOnlyTransaction, withTransaction, type Pool, type Queryable } from '../db/pool.js';
-import { ForbiddenError, LockConflictError, ValidationError } from '../errors.js';
+import { ForbiddenError, LockConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { log } from '../log.js';
 import type { Enqueuer } from '../queue/queue.js';
 import { runSources, type RunScope, type RunSource } from '../runs/run-status.js';
@@ -11,6 +11,7 @@ import { cancelRun as cancelRunTransition } from '../runs/run-transitions.js';
 import {
   findLatestRun,
   findOverlappingActiveRun,
+  findRun,
   findRunByIdempotencyKey,
   insertRun,
   lockRunbookStarts,
@@ -23,7 +24,7 @@ import {
   listAllowedTenantIds,
   type Tenant,
 } from '../tenants/tenants.repository.js';
-import { getRunbook, runbookCatalog } from './catalog.js';
+import { findRunbook, getRunbook, runbookCatalog } from './catalog.js';
 import type { RunbookCounts, RunbookDefinition } from './runbook.js';
 
 /** Where a run should act, as callers say it. */
@@ -131,11 +132,18 @@ function requireCapabilities(initiator: Initiator, needed: readonly Capability[]
   }
 }
 
+/**
+ * Reason: 5–500 characters after trimming, counted as characters (not UTF-16 units); invisible format characters
+ * (zero-width spaces…) do not count towards the minimum; control characters other than line breaks and tabs are refused.
+ */
 export function validateReason(reason: unknown): string {
-  if (typeof reason !== 'string') throw new ValidationError('A reason is required.', 'reason');
+  if (typeof reason !== 'string' || reason.trim() === '') throw new ValidationError('A reason is required.', 'reason');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(reason)) throw new ValidationError('The reason contains control characters.', 'reason');
   const trimmed = reason.trim();
-  if (trimmed.length < REASON_MIN) throw new ValidationError(`The reason must be at least ${REASON_MIN} characters long.`, 'reason');
-  if (trimmed.length > REASON_MAX) throw new ValidationError(`The reason must be at most ${REASON_MAX} characters long.`, 'reason');
+  const visible = [...trimmed.replace(/\p{Cf}/gu, '').trim()].length;
+  if (visible < REASON_MIN) throw new ValidationError(`The reason must be at least ${REASON_MIN} characters long.`, 'reason');
+  if ([...trimmed].length > REASON_MAX) throw new ValidationError(`The reason must be at most ${REASON_MAX} characters long.`, 'reason');
   return trimmed;
 }
 
@@ -160,7 +168,8 @@ async function resolveScope(db: Queryable, input: ScopeInput): Promise<ResolvedS
     if (!Number.isSafeInteger(input.tenantId) || input.tenantId <= 0) throw new ValidationError('Tenant id must be a positive whole number.', 'tenant');
     tenant = await findAllowedTenantById(db, input.tenantId);
   } else if (typeof input.tenantExternalId === 'string' && input.tenantExternalId.trim() !== '') {
-    tenant = await findAllowedTenantByExternalId(db, input.tenantExternalId.trim());
+    // Text with a NUL cannot be a tenant (Postgres text cannot even hold it).
+    tenant = input.tenantExternalId.includes('\u0000') ? null : await findAllowedTenantByExternalId(db, input.tenantExternalId.trim());
   } else {
     throw new ValidationError('Choose a tenant for a single-tenant run.', 'tenant');
   }
@@ -169,8 +178,11 @@ async function resolveScope(db: Queryable, input: ScopeInput): Promise<ResolvedS
   return { scope: 'single_tenant', tenant };
 }
 
-function sameRequest(run: OperationRun, runbookKey: string, scope: ResolvedScope): boolean {
-  return run.type === runbookKey && run.scope === scope.scope && run.tenantId === (scope.tenant?.id ?? null);
+/** The same start again: same runbook, scope and initiator (a key is no way to reach someone else's run). */
+function sameRequest(run: OperationRun, runbookKey: string, scope: ResolvedScope, initiator: Initiator): boolean {
+  const sameInitiator =
+    initiator.type === 'platform_user' ? run.initiatorPlatformUserId === initiator.platformUserId : run.initiatorType === initiator.type && run.initiatorName === initiator.label;
+  return sameInitiator && run.type === runbookKey && run.scope === scope.scope && run.tenantId === (scope.tenant?.id ?? null);
 }
 
 function toPreflightResult(runbook: RunbookDefinition, scope: ResolvedScope, tenantsInScope: number, counts: RunbookCounts): PreflightResult {
@@ -258,7 +270,7 @@ export function createRunbookService(deps: RunbookServiceDeps): RunbookService {
       if (workspaceId === null) throw new ValidationError('The platform workspace is missing: seed or migrate the database first.', 'scope');
 
       const earlier = idempotencyKey ? await findRunByIdempotencyKey(pool, idempotencyKey) : null;
-      if (earlier) return answerRepeat(earlier, runbook.key, scope);
+      if (earlier) return answerRepeat(earlier, runbook.key, scope, input.initiator);
 
       const preflight = await computePreflight(runbook, input.scope);
       const initiator = input.initiator;
@@ -266,7 +278,7 @@ export function createRunbookService(deps: RunbookServiceDeps): RunbookService {
         await lockRunbookStarts(tx, runbook.key);
         if (idempotencyKey) {
           const repeated = await findRunByIdempotencyKey(tx, idempotencyKey);
-          if (repeated) return answerRepeat(repeated, runbook.key, scope);
+          if (repeated) return answerRepeat(repeated, runbook.key, scope, initiator);
         }
         const active = await findOverlappingActiveRun(tx, runbook.key, scope.tenant?.id ?? null);
         if (active) throw new LockConflictError(active.id);
@@ -290,7 +302,7 @@ export function createRunbookService(deps: RunbookServiceDeps): RunbookService {
         if (!run) {
           // The key was taken by a start of another runbook (this lock does not cover it).
           const repeated = idempotencyKey ? await findRunByIdempotencyKey(tx, idempotencyKey) : null;
-          if (repeated) return answerRepeat(repeated, runbook.key, scope);
+          if (repeated) return answerRepeat(repeated, runbook.key, scope, initiator);
           throw new ValidationError('The idempotency key is already in use.', 'idempotencyKey');
         }
         await enqueue.orchestrate({ runId: run.id }, tx);
@@ -321,6 +333,11 @@ export function createRunbookService(deps: RunbookServiceDeps): RunbookService {
     async cancelRun(runId, initiator, request) {
       requireCapabilities(initiator, [capabilities.runbooksRun], 'cancel runs');
       if (!Number.isSafeInteger(runId) || runId <= 0) throw new ValidationError('Run id must be a positive whole number.', 'runId');
+      const run = await findRun(pool, runId);
+      if (!run) throw new NotFoundError(`Run #${runId} does not exist.`);
+      // Cancelling a run is acting on its runbook: the runbook's own capability is needed too.
+      const runbook = findRunbook(run.type);
+      if (runbook) requireCapabilities(initiator, [capabilities.runbooksRun, runbook.capability], `cancel runs of ${runbook.title}`);
       return cancelRunTransition(pool, runId, {
         actor: auditActorOf(initiator),
         label: initiator.label,
@@ -332,8 +349,8 @@ export function createRunbookService(deps: RunbookServiceDeps): RunbookService {
   };
 }
 
-function answerRepeat(run: OperationRun, runbookKey: string, scope: ResolvedScope): StartRunResult {
-  if (!sameRequest(run, runbookKey, scope)) {
+function answerRepeat(run: OperationRun, runbookKey: string, scope: ResolvedScope, initiator: Initiator): StartRunResult {
+  if (!sameRequest(run, runbookKey, scope, initiator)) {
     throw new ValidationError('This idempotency key was already used for a different run.', 'idempotencyKey', { runId: run.id });
   }
   return { run, created: false };

@@ -22,6 +22,7 @@ import {
   reclaimExpiredItems,
   recordItemProgress,
   releaseItem,
+  renewLease,
   takeStalledPendingItems,
   touchRun,
   type RunItem,
@@ -96,6 +97,10 @@ async function processItem(deps: ExecutorDeps, item: RunItem & { leaseToken: str
   let counts = { ...item.counts };
   let cursorId = item.cursorId;
   let phase = item.phase;
+  // Each batch renews the lease when it commits; the heartbeat keeps it alive through a batch slower than the lease.
+  const heartbeat = setInterval(() => {
+    renewLease(pool, lease, settings.leaseSeconds).catch((error: unknown) => log.warn('item.heartbeat_failed', { itemId: item.id, error }));
+  }, Math.max(1000, (settings.leaseSeconds * 1000) / 3));
   try {
     while (phase !== 'done') {
       const step = await withTransaction(pool, async (tx) => {
@@ -145,6 +150,8 @@ async function processItem(deps: ExecutorDeps, item: RunItem & { leaseToken: str
     }
     await releaseItem(pool, lease, message);
     return 'released';
+  } finally {
+    clearInterval(heartbeat);
   }
 }
 

@@ -60,7 +60,7 @@ export function parseRunFilters(raw: Record<string, unknown>): RunListFilters {
   }
   const beforeId = text('beforeId');
   if (beforeId !== undefined) {
-    if (!/^\d+$/.test(beforeId)) throw new ValidationError('beforeId must be a run id.', 'beforeId');
+    if (!/^\d{1,15}$/.test(beforeId)) throw new ValidationError('beforeId must be a run id.', 'beforeId');
     filters.beforeId = Number(beforeId);
   }
   const sort = text('sort');
@@ -70,7 +70,7 @@ export function parseRunFilters(raw: Record<string, unknown>): RunListFilters {
   }
   const afterId = text('afterId');
   if (afterId !== undefined) {
-    if (!/^\d+$/.test(afterId)) throw new ValidationError('afterId must be a run id.', 'afterId');
+    if (!/^\d{1,15}$/.test(afterId)) throw new ValidationError('afterId must be a run id.', 'afterId');
     filters.afterId = Number(afterId);
   }
   return filters;

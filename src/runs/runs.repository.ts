@@ -415,21 +415,38 @@ export async function reclaimExpiredItems(db: Queryable, maxAttempts: number): P
 }
 
 /**
- * Pending items of active runs that nobody touched for a while (their job may be lost). Touches them, so one
- * sweep re-enqueues each at most once per stale period.
+ * Pending items of active runs that nobody is working on (no live lease in the run) and that nobody touched for a
+ * while: their jobs were lost. Touches them, so a sweep wakes each at most once per stale period. A live worker on the
+ * run takes pending items itself (tenant jobs share a run's work), so waking more would only leave idle jobs behind
+ * in the queue; `perRun` caps the wake-ups of one run for the same reason.
  */
-export async function takeStalledPendingItems(db: Queryable, staleSeconds: number, limit = 1000): Promise<{ id: number; runId: number }[]> {
+export async function takeStalledPendingItems(db: Queryable, staleSeconds: number, perRun = 8): Promise<{ id: number; runId: number }[]> {
   const { rows } = await db.query<{ id: number; run_id: number }>(
     `UPDATE operation_run_items i SET updated_at = now()
       WHERE i.id IN (
-              SELECT s.id FROM operation_run_items s JOIN operation_runs r ON r.id = s.run_id
-               WHERE s.status = 'pending' AND r.status IN ('queued', 'running') AND r.cancel_requested_at IS NULL
-                 AND s.updated_at < now() - make_interval(secs => $1::int)
-               ORDER BY s.id LIMIT $2::int FOR UPDATE OF s SKIP LOCKED)
+              SELECT id FROM (
+                SELECT s.id, row_number() OVER (PARTITION BY s.run_id ORDER BY s.id) AS nth
+                  FROM operation_run_items s JOIN operation_runs r ON r.id = s.run_id
+                 WHERE s.status = 'pending' AND r.status IN ('queued', 'running') AND r.cancel_requested_at IS NULL
+                   AND s.updated_at < now() - make_interval(secs => $1::int)
+                   AND NOT EXISTS (SELECT 1 FROM operation_run_items live
+                                    WHERE live.run_id = s.run_id AND live.status = 'running' AND live.lease_until >= now())
+              ) AS stalled
+              WHERE nth <= $2::int)
       RETURNING i.id, i.run_id`,
-    [staleSeconds, limit],
+    [staleSeconds, perRun],
   );
   return rows.map((row) => ({ id: row.id, runId: row.run_id }));
+}
+
+/** Extends a held lease (a heartbeat while a long batch runs). False when the lease is no longer ours. */
+export async function renewLease(db: Queryable, item: { id: number; leaseToken: string }, leaseSeconds: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE operation_run_items SET lease_until = now() + make_interval(secs => $3::int)
+      WHERE id = $1::bigint AND lease_token = $2::uuid AND status = 'running'`,
+    [item.id, item.leaseToken, leaseSeconds],
+  );
+  return rowCount === 1;
 }
 
 /** Marks a run as looked after now (the sweep re-enqueues its orchestration at most once per stale period). */

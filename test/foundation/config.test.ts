@@ -68,6 +68,7 @@ describe('loadConfig', () => {
     { title: 'a short secret', env: { SYSTEM_SESSION_SECRET: 'short' }, names: 'SYSTEM_SESSION_SECRET', message: /at least 32/ },
     { title: 'ADMIN_MAINTENANCE_ACTIONS=maybe', env: { ADMIN_MAINTENANCE_ACTIONS: 'maybe' }, names: 'ADMIN_MAINTENANCE_ACTIONS', message: /true or false/ },
     { title: 'BATCH_SIZE=0', env: { BATCH_SIZE: '0' }, names: 'BATCH_SIZE' },
+    { title: 'LOG_LEVEL=verbose', env: { LOG_LEVEL: 'verbose' }, names: 'LOG_LEVEL' },
     { title: 'a negative WORKER_CONCURRENCY', env: { WORKER_CONCURRENCY: '-1' }, names: 'WORKER_CONCURRENCY' },
     { title: 'an unknown NODE_ENV', env: { NODE_ENV: 'staging' }, names: 'NODE_ENV' },
   ];
@@ -106,6 +107,16 @@ describe('resolveSessionSecrets', () => {
     const secrets = resolveSessionSecrets(loadConfig({ DATA_DIR: dataDir, ADMIN_SESSION_SECRET: secretA, SYSTEM_SESSION_SECRET: secretB }));
     expect(secrets).to.deep.equal({ admin: secretA, system: secretB });
     expect(existsSync(path.join(dataDir, 'secrets.json'))).to.equal(false);
+  });
+
+  it('resolveSessionSecrets replaces hand-edited secrets that are too short, and keeps the new ones', () => {
+    resolveSessionSecrets(loadConfig({ DATA_DIR: dataDir }));
+    const file = path.join(dataDir, 'secrets.json');
+    writeFileSync(file, JSON.stringify({ admin: 'short', system: 'x' }));
+    const secrets = resolveSessionSecrets(loadConfig({ DATA_DIR: dataDir }));
+    expect(secrets.admin).to.have.length.of.at.least(32);
+    expect(secrets.system).to.have.length.of.at.least(32);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).to.deep.equal(secrets);
   });
 
   it('resolveSessionSecrets refuses a corrupted secrets file with a ConfigError naming it', () => {

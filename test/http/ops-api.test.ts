@@ -29,11 +29,23 @@ describe('operator JSON API and its OpenAPI document', function () {
   let adminId: number;
 
   /** Sends, then checks the answer against the document (template path given separately). */
-  async function call(client: HttpClient, method: 'GET' | 'POST', template: string, path: string, json?: unknown, headers: Record<string, string> = {}) {
+  async function call(
+    client: HttpClient,
+    method: 'GET' | 'POST',
+    template: string,
+    path: string,
+    json?: unknown,
+    headers: Record<string, string> = {},
+    formBody?: string,
+  ) {
     const response: ClientResponse = await client.request(`/system${path}`, {
       method,
-      body: json === undefined ? undefined : typeof json === 'string' ? json : JSON.stringify(json),
-      headers: json === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: formBody ?? (json === undefined ? undefined : typeof json === 'string' ? json : JSON.stringify(json)),
+      headers: formBody
+        ? { 'content-type': 'application/x-www-form-urlencoded', ...headers }
+        : json === undefined
+          ? headers
+          : { 'content-type': 'application/json', ...headers },
     });
     validator.check(method, template, response.status, response.headers.get('content-type'), response.body);
     const body: unknown = response.headers.get('content-type')?.includes('json') ? JSON.parse(response.body) : response.body;
@@ -100,6 +112,9 @@ describe('operator JSON API and its OpenAPI document', function () {
     const bad = await call(admin, 'GET', '/ops/api/tenants', '/ops/api/tenants?limit=0');
     expect(bad.status).to.equal(400);
     expect(bad.body.error.field).to.equal('limit');
+    expect((await call(admin, 'GET', '/ops/api/tenants', '/ops/api/tenants?q=a&q=b')).body.error.field).to.equal('q');
+    const nul = await call(admin, 'GET', '/ops/api/tenants', '/ops/api/tenants?q=al%00pha');
+    expect(nul.status).to.equal(400);
   });
 
   it('POST preflight: counts for a tenant; 400 bad scope; 404 unknown runbook; 403 without capability', async () => {
@@ -129,6 +144,10 @@ describe('operator JSON API and its OpenAPI document', function () {
     expect(malformed.status).to.equal(400);
     const notObject = await call(admin, 'POST', template, path, '[1,2]');
     expect(notObject.status).to.equal(400);
+    const form = await call(admin, 'POST', template, path, undefined, {}, 'scope=all_tenants&reason=form+post');
+    expect(form.status).to.equal(415);
+    const nul = await call(admin, 'POST', template, path, { scope: 'single_tenant', tenantId: alphaId, reason: 'bad\u0000reason' });
+    expect(nul.body.error.field).to.equal('reason');
     expect(await runRows()).to.equal(0);
   });
 
@@ -140,7 +159,11 @@ describe('operator JSON API and its OpenAPI document', function () {
     const statuses = [first.status, second.status].sort();
     expect(statuses).to.deep.equal([200, 202]);
     expect(first.body.run.id).to.equal(second.body.run.id);
-    expect(first.body.message).to.equal(`Run #${first.body.run.id} queued`);
+    const created = first.status === 202 ? first : second;
+    const repeated = first.status === 202 ? second : first;
+    expect(created.body.message).to.equal(`Run #${first.body.run.id} queued`);
+    expect(repeated.body.message).to.equal(`Run #${first.body.run.id} was already started with this request (queued)`);
+    expect(created.body.run).to.include({ tenantName: 'Alpha Tenant', tenantExternalId: 'alpha-1' });
     expect(first.body.run.url).to.equal(`/system/ops/runs/${first.body.run.id}`);
     const conflict = await call(admin, 'POST', template, path, { scope: 'all_tenants', reason: 'overlaps', confirmation: 'BACKFILL ALL TENANTS' });
     expect(conflict.status).to.equal(409);
@@ -163,6 +186,8 @@ describe('operator JSON API and its OpenAPI document', function () {
     const oldest = await call(viewer, 'GET', '/ops/api/runs', '/ops/api/runs?sort=oldest&limit=1');
     expect(oldest.body).to.include({ nextBeforeId: null, nextAfterId: list.body.runs[0].id });
     expect((await call(viewer, 'GET', '/ops/api/runs', '/ops/api/runs?sort=sideways')).body.error.field).to.equal('sort');
+    expect((await call(viewer, 'GET', '/ops/api/runs', '/ops/api/runs?status=queued&status=running')).body.error.field).to.equal('status');
+    expect((await call(viewer, 'GET', '/ops/api/runs', '/ops/api/runs?beforeId=99999999999999999999')).body.error.field).to.equal('beforeId');
 
     const id = list.body.runs[0].id as number;
     const queued = await call(viewer, 'GET', '/ops/api/runs/{id}', `/ops/api/runs/${id}`);
@@ -247,6 +272,6 @@ describe('operator JSON API and its OpenAPI document', function () {
     const exercised = new Set([...validator.checked].map((entry) => entry.split(' ').slice(0, 2).join(' ')));
     expect(operations.filter((operation) => !exercised.has(operation))).to.deep.equal([]);
     const statuses = new Set([...validator.checked].map((entry) => entry.split(' ')[2]));
-    for (const status of ['200', '202', '400', '401', '403', '404', '409', '429']) expect(statuses.has(status), status).to.equal(true);
+    for (const status of ['200', '202', '400', '401', '403', '404', '409', '415', '429']) expect(statuses.has(status), status).to.equal(true);
   });
 });

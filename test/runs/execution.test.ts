@@ -205,4 +205,53 @@ describe('run execution', function () {
     await waitForRunCompletion(db.pool, cliRun.id);
     expect((await db.pool.query('SELECT count(*)::int AS n FROM notifications')).rows[0].n).to.equal(1);
   });
+
+  it('leftover tenant jobs of a finished run drain at once instead of holding up the next run', async () => {
+    const db = await dataset(40, 3);
+    const engine = await engineFor(db, { concurrency: 1 });
+    const { run } = await engine.runbooks.startRun({ runbookKey: KEY, scope: ALL, initiator: cliInitiator, source: 'cli', reason: 'many tenants', confirmation: PHRASE });
+    await waitForRunCompletion(db.pool, run.id);
+    // One loop did the work of all 40 items; the other 39 jobs find nothing to do. Polling at 0.5 s per empty job
+    // would take ~20 s; woken at once they are gone in well under the wait below.
+    await waitUntil(
+      async () => (await db.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'atlas.run.tenant' AND state IN ('created', 'retry', 'active')`)).rows[0].n === 0,
+      8_000,
+      'leftover jobs drained',
+    );
+  });
+
+  it('a batch slower than the lease keeps its lease by heartbeat: no second attempt, the run succeeds', async () => {
+    const db = await dataset(1, 12);
+    await slowDownUpdates(db, 0.3);
+    const engine = await engineFor(db, { leaseSeconds: 2, batchSize: 12, concurrency: 1 });
+    const { run } = await engine.runbooks.startRun({ runbookKey: KEY, scope: ALL, initiator: cliInitiator, source: 'cli', reason: 'slow batch', confirmation: PHRASE });
+    // Sweep as often as a busy deployment would while the ~3.6 s batch runs: it must not take the item away.
+    const sweeping = setInterval(() => void sweep(engine.executor, { staleSeconds: 1 }).catch(() => undefined), 500);
+    try {
+      const done = await waitForRunCompletion(db.pool, run.id);
+      expect(done.outcome).to.equal('succeeded');
+    } finally {
+      clearInterval(sweeping);
+    }
+    const [item] = await listItems(db.pool, run.id);
+    expect(item!.attempts).to.equal(1);
+  });
+
+  it('sweep leaves pending items alone while a live worker holds a lease in the same run', async () => {
+    const db = await dataset(3, 5);
+    const engine = await engineFor(db, { worker: false, leaseSeconds: 30 });
+    const { run } = await engine.runbooks.startRun({ runbookKey: KEY, scope: ALL, initiator: cliInitiator, source: 'cli', reason: 'sweep caps', confirmation: PHRASE });
+    await orchestrateRun(engine.executor, run.id);
+    await db.pool.query(`UPDATE operation_run_items SET updated_at = now() - interval '1 hour' WHERE run_id = $1`, [run.id]);
+    const [first] = await listItems(db.pool, run.id);
+    await db.pool.query(
+      `UPDATE operation_run_items SET status = 'running', lease_token = gen_random_uuid(), lease_until = now() + interval '30 seconds', attempts = 1 WHERE id = $1`,
+      [first!.id],
+    );
+    expect((await sweep(engine.executor, { staleSeconds: 60 })).requeued).to.equal(0);
+    await db.pool.query(`UPDATE operation_run_items SET lease_until = now() - interval '1 second' WHERE id = $1`, [first!.id]);
+    const result = await sweep(engine.executor, { staleSeconds: 60 });
+    expect(result.reclaimed).to.equal(1);
+    expect(result.requeued).to.equal(3);
+  });
 });

@@ -68,6 +68,9 @@ describe('runbook service', function () {
       ['all tenants without the phrase', { scope: { scope: 'all_tenants' } }, 'confirmation'],
       ['all tenants with a lower-case phrase', { scope: { scope: 'all_tenants' }, confirmation: 'backfill all tenants' }, 'confirmation'],
       ['an idempotency key with spaces', { idempotencyKey: 'has spaces' }, 'idempotencyKey'],
+      ['a reason of five zero-width spaces and a letter', { reason: '\u200b\u200b\u200b\u200b\u200ba' }, 'reason'],
+      ['a reason with a NUL', { reason: 'fix\u0000data now' }, 'reason'],
+      ['a tenant external id with a NUL', { scope: { scope: 'single_tenant', tenantExternalId: 'tenant-a\u0000' } }, 'tenant'],
     ];
     for (const [what, overrides, field] of cases) {
       it(`startRun refuses ${what}`, async () => {
@@ -82,6 +85,13 @@ describe('runbook service', function () {
       const error = await rejection(engine.runbooks.startRun(input({ runbookKey: 'nope.nope' })));
       expect(error.code).to.equal('not_found');
       expect(await runCount()).to.equal(0);
+    });
+
+    it('startRun counts reason length in characters, not UTF-16 units: 500 emoji pass, 501 do not', async () => {
+      const over = await rejection(engine.runbooks.startRun(input({ reason: '🛠'.repeat(501) })));
+      expect(over.details.field).to.equal('reason');
+      const { run } = await engine.runbooks.startRun(input({ reason: '🛠'.repeat(500) }));
+      expect([...run.reason]).to.have.length(500);
     });
 
     it('startRun accepts a reason of exactly 5 characters after trimming and stores it trimmed', async () => {
@@ -150,6 +160,14 @@ describe('runbook service', function () {
     }
   });
 
+  it('startRun: an idempotency key is no way into another initiator\'s run', async () => {
+    const first = await engine.runbooks.startRun(input({ idempotencyKey: 'shared-key' }));
+    const other = await insertOperator(db.pool);
+    const misuse = await rejection(engine.runbooks.startRun(input({ idempotencyKey: 'shared-key', initiator: other, source: 'system_ui' })));
+    expect(misuse.details).to.include({ field: 'idempotencyKey', runId: first.run.id });
+    expect(await runCount()).to.equal(1);
+  });
+
   it('startRun with a repeated idempotency key returns the earlier run; a different request with it is refused', async () => {
     const first = await engine.runbooks.startRun(input({ idempotencyKey: 'click-123' }));
     const again = await Promise.all([1, 2, 3].map(() => engine.runbooks.startRun(input({ idempotencyKey: 'click-123' }))));
@@ -174,6 +192,9 @@ describe('runbook service', function () {
     const viewer = await insertOperator(db.pool, [capabilities.opsView]);
     const { run: second } = await engine.runbooks.startRun(input());
     expect(await rejection(engine.runbooks.cancelRun(second.id, viewer))).to.be.instanceOf(ForbiddenError);
+    // platform.runbooks.run alone is not enough: cancelling acts on the runbook, which needs its own capability.
+    const runOnly = await insertOperator(db.pool, [capabilities.opsView, capabilities.runbooksRun]);
+    expect(await rejection(engine.runbooks.cancelRun(second.id, runOnly))).to.be.instanceOf(ForbiddenError);
     const audit = await db.pool.query(`SELECT count(*)::int AS n FROM audit_logs WHERE action = 'run.cancel_requested'`);
     expect(audit.rows[0].n).to.equal(1);
     // A cancelled run frees the scope.
