@@ -35,10 +35,16 @@ function scopeKey(scope: Scope | null, tenant: TenantOption | null): string | nu
   return null;
 }
 
-/** Live rule for the reason, the same as the server's (5–500 characters after trimming). */
+/** Characters as the server counts them: code points, not UTF-16 units. */
+export function reasonLength(reason: string): number {
+  return [...reason.trim()].length;
+}
+
+/** Live rule for the reason, the same as the server's (5–500 characters after trimming; invisible ones do not count). */
 export function reasonProblem(reason: string): string | null {
-  const length = reason.trim().length;
-  if (length < REASON_MIN) return `At least ${REASON_MIN} characters (${length} so far).`;
+  const length = reasonLength(reason);
+  const visible = [...reason.replace(/\p{Cf}/gu, '').trim()].length;
+  if (visible < REASON_MIN) return `At least ${REASON_MIN} characters (${visible} so far).`;
   if (length > REASON_MAX) return `At most ${REASON_MAX} characters (${length} now).`;
   return null;
 }
@@ -269,7 +275,7 @@ const RunForm: React.FC<{ runbook: RunbookInfo; scope: Scope; tenant: TenantOpti
           data-testid="reason"
         />
         <Text fontSize="sm" mt="sm" color={reasonIssue ? 'warning' : 'success'} data-testid="reason-rule">
-          {reasonIssue ?? `${reason.trim().length} / ${REASON_MAX} characters ✓`}
+          {reasonIssue ?? `${reasonLength(reason)} / ${REASON_MAX} characters ✓`}
         </Text>
         {reasonError && <FormMessage data-testid="reason-error">{reasonError}</FormMessage>}
       </FormGroup>
