@@ -109,22 +109,21 @@ export const preflightRowRulesSql = `
     FROM rows_r18`;
 
 /**
- * Preview, part 2: R9 over the same tenants. Only findings in a duplicate group (open after R1, sharing the R5 key
- * with another) get the full R1–R8 projection; \`also_changed\` counts the group rows R1–R8 leave unchanged but R9
+ * Preview, part 2: R9 over the same tenants. Groups are counted from the index findings_open_recurrence (its
+ * expression and predicate are repeated here exactly, so the planner can use it). Only findings in a duplicate group
+ * (open after R1, sharing the R5 key with another) get the full R1–R8 projection; \`also_changed\` counts the group rows R1–R8 leave unchanged but R9
  * changes, so the two parts add up to the distinct rows changed. Run both in one snapshot.
  */
 export const preflightDuplicatesSql = `
-  WITH keyed AS (
-    SELECT id, tenant_id, coalesce(recurrence_key, fingerprint) AS key
+  WITH duplicate_keys AS (
+    SELECT tenant_id, coalesce(recurrence_key, fingerprint) AS key
       FROM findings WHERE tenant_id = ANY($1::bigint[]) AND status IN (${openAfterR1List})
-  ),
-  duplicate_keys AS (
-    SELECT tenant_id, key FROM keyed GROUP BY tenant_id, key HAVING count(*) > 1
+     GROUP BY tenant_id, coalesce(recurrence_key, fingerprint) HAVING count(*) > 1
   ),
   member_rows AS (
     SELECT f.* FROM findings f
-      JOIN keyed k ON k.id = f.id
-      JOIN duplicate_keys d ON d.tenant_id = k.tenant_id AND d.key = k.key
+      JOIN duplicate_keys d ON d.tenant_id = f.tenant_id AND d.key = coalesce(f.recurrence_key, f.fingerprint)
+     WHERE f.tenant_id = ANY($1::bigint[]) AND f.status IN (${openAfterR1List})
   ),
   ${projectRowRules('member_rows')},
   open_rows AS (
