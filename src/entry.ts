@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { ConfigError, isAppErrorWithCode, messageOf } from './errors.js';
-import { isDebug } from './log.js';
+import { isDebug, log } from './log.js';
 
 /** Prints one line (a stack only with DEBUG) and exits non-zero. */
 export function exitWithError(error: unknown, code = 1): never {
@@ -22,7 +22,7 @@ export function onShutdownSignal(shutdown: () => Promise<void>): void {
   const handler = (reason: string) => {
     if (stopping) process.exit(130);
     stopping = true;
-    process.stderr.write(`\n${reason}: shutting down…\n`);
+    log.info('app.shutting_down', { reason });
     shutdown()
       .catch((error: unknown) => process.stderr.write(`error during shutdown: ${messageOf(error)}\n`))
       .finally(() => process.exit(0));

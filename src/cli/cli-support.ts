@@ -10,6 +10,12 @@ import { isDebug } from '../log.js';
 // CLI output is for people and scripts: progress logs only when asked (LOG_LEVEL=info or DEBUG).
 process.env.LOG_LEVEL ??= isDebug() ? 'debug' : 'warn';
 
+// Output piped into `head` and closed early is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

@@ -113,6 +113,8 @@ export function buildProgram(): Command {
           for (const runbook of list) {
             const last = runbook.lastRun ? `last run #${runbook.lastRun.id} ${runbook.lastRun.status}/${runbook.lastRun.outcome}` : 'never run';
             process.stdout.write(`${runbook.key}  ${runbook.title}  (${last})\n  ${runbook.description}\n`);
+            for (const rule of runbook.rules) process.stdout.write(`    ${rule.label.padEnd(24)} ${rule.description}\n`);
+            process.stdout.write(`  All tenants needs the phrase: ${runbook.confirmationPhrase}\n`);
           }
         });
       }),
@@ -214,12 +216,20 @@ export function buildProgram(): Command {
           const runs = await listRuns(runtime.pool, filters);
           if (json()) return printJson(runs);
           if (runs.length === 0) process.stdout.write('No runs.\n');
-          else process.stdout.write(`${'ID'.padEnd(7)} ${'STATUS'.padEnd(9)} ${'OUTCOME'.padEnd(19)} RUNBOOK  SCOPE  SOURCE  CREATED\n`);
-          for (const run of runs) {
-            const where = run.scope === 'all_tenants' ? 'all tenants' : (run.tenantExternalId ?? `tenant ${run.tenantId}`);
-            process.stdout.write(
-              `#${String(run.id).padEnd(6)} ${run.status.padEnd(9)} ${run.outcome.padEnd(19)} ${run.type}  ${where}  ${run.source} by ${run.initiatorName}  ${run.createdAt.toISOString()}\n`,
-            );
+          else {
+            const header = ['ID', 'STATUS', 'OUTCOME', 'RUNBOOK', 'SCOPE', 'SOURCE', 'INITIATOR', 'CREATED'];
+            const rows = runs.map((run) => [
+              `#${run.id}`,
+              run.status,
+              run.outcome,
+              run.type,
+              run.scope === 'all_tenants' ? 'all tenants' : (run.tenantExternalId ?? `tenant ${run.tenantId}`),
+              run.source,
+              run.initiatorName,
+              run.createdAt.toISOString(),
+            ]);
+            const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+            for (const row of [header, ...rows]) process.stdout.write(`${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}\n`);
           }
         });
       }),

@@ -45,7 +45,11 @@ export async function createWebApp(deps: WebDeps): Promise<WebApp> {
     else res.status(400).type('text/plain').send(message);
   });
 
-  app.get('/healthz', async (_req, res) => {
+  // Browsers ask for it on every page; there is none, and a 404 in every console is noise.
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).end();
+  });
+    app.get('/healthz', async (_req, res) => {
     try {
       await pool.query('SELECT 1');
       res.json({ status: 'ok', database: 'ok' });

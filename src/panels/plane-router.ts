@@ -162,6 +162,17 @@ function isApiPath(path: string): boolean {
   return /(^|\/)api\//.test(path);
 }
 
+/** A plain, self-contained 403 page (no scripts, no external assets) that says what to do next. */
+function forbiddenPage(rootPath: string, email: string): string {
+  const escape = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not allowed</title>
+<style>body{font-family:system-ui,sans-serif;background:#f6f7fb;color:#1c1c38;margin:0}main{max-width:560px;margin:12vh auto;background:#fff;padding:32px 40px;border-radius:8px;box-shadow:0 2px 8px rgba(0,0,0,.08)}a{color:#3040d6;margin-right:20px}</style></head>
+<body><main><h1>You do not have permission to open this page</h1>
+<p>You are signed in as <strong>${escape(email)}</strong>, and your account lacks the capability this page needs.
+Ask a platform administrator to grant it.</p>
+<p><a href="${rootPath}">Back to the start page</a><a href="${rootPath}/logout">Sign out</a></p></main></body></html>`;
+}
+
 function wantsHtml(req: Request): boolean {
   return !isApiPath(req.path) && req.accepts(['html', 'json']) === 'html';
 }
@@ -336,8 +347,9 @@ export function createPlaneRouter(options: PlaneRouterOptions): express.Router {
             reason: decision.reason,
           });
         }
-        const message = decision.status === 403 ? 'You do not have permission to open this.' : 'Not found.';
+        const message = decision.status === 403 ? 'You do not have permission for this.' : 'Not found.';
         if (isApiPath(req.path)) res.status(decision.status).json({ error: { status: decision.status, code: decision.status === 403 ? 'forbidden' : 'not_found', message } });
+        else if (decision.status === 403 && wantsHtml(req)) res.status(403).type('html').send(forbiddenPage(kit.rootPath, user.email));
         else res.status(decision.status).type('text/plain').send(message);
         return;
       }

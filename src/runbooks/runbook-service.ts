@@ -174,7 +174,7 @@ async function resolveScope(db: Queryable, input: ScopeInput): Promise<ResolvedS
     throw new ValidationError('Choose a tenant for a single-tenant run.', 'tenant');
   }
   // The platform tenant and unknown tenants get the same answer: neither is in the allowed universe.
-  if (!tenant) throw new ValidationError('No such tenant in the allowed tenant universe.', 'tenant');
+  if (!tenant) throw new ValidationError('Unknown tenant: no customer tenant has that id or external id.', 'tenant');
   return { scope: 'single_tenant', tenant };
 }
 

@@ -99,6 +99,11 @@ describe('operator JSON API and its OpenAPI document', function () {
     expect(ok.body.runbooks.map((r: { key: string }) => r.key)).to.deep.equal([KEY]);
     expect((await call(nocaps, 'GET', '/ops/api/runbooks', '/ops/api/runbooks')).status).to.equal(403);
     expect((await call(anonymous, 'GET', '/ops/api/runbooks', '/ops/api/runbooks')).status).to.equal(401);
+    // A page the operator may not open: a real page saying what to do, with a way back and out.
+    const page = await nocaps.request('/system/ops/runbooks', { headers: { accept: 'text/html' } });
+    expect(page.status).to.equal(403);
+    expect(page.headers.get('content-type')).to.match(/^text\/html/);
+    expect(page.body).to.contain('You do not have permission to open this page').and.to.contain('/system/logout');
   });
 
   it('GET tenants: server-side search by name or external id, never the platform tenant; bad limit 400', async () => {
