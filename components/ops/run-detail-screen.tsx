@@ -60,9 +60,10 @@ const Fact: React.FC<{ label: string; children: React.ReactNode; testId?: string
   </Box>
 );
 
+/** Labels of the totals below the rules, in display order. */
 const countLabels: Record<string, string> = {
-  findings_total: 'Findings scanned',
   findings_changed: 'Findings changed (any rule)',
+  findings_total: 'Findings scanned',
   duplicate_groups: 'Duplicate groups',
   tenants_total: 'Tenants',
   tenants_succeeded: 'Tenants succeeded',
@@ -163,7 +164,11 @@ const RunDetailScreen: React.FC<{ runId: number }> = ({ runId }) => {
   const mayCancel = isActive && !run.cancelRequested && granted.includes(capabilityNames.runbooksRun);
   const { progress } = run;
   const ruleKeys = runbook?.rules.map((rule) => rule.key) ?? Object.keys(run.counts).filter((key) => /^r\d/.test(key));
-  const otherKeys = Object.keys(run.counts).filter((key) => !ruleKeys.includes(key));
+  // Totals first in a fixed order, then anything else a runbook reports.
+  const otherKeys = [
+    ...Object.keys(countLabels).filter((key) => key in run.counts),
+    ...Object.keys(run.counts).filter((key) => !ruleKeys.includes(key) && !(key in countLabels)).sort(),
+  ];
   const eta = progress.etaSeconds === null ? 'estimating the time left…' : `about ${formatDuration(Math.max(0, progress.etaSeconds))} left`;
 
   return (
@@ -242,7 +247,7 @@ const RunDetailScreen: React.FC<{ runId: number }> = ({ runId }) => {
           <TableHead>
             <TableRow>
               <TableCell>Rule / counter</TableCell>
-              <TableCell style={{ textAlign: 'right' }}>Findings</TableCell>
+              <TableCell style={{ textAlign: 'right' }}>Count</TableCell>
             </TableRow>
           </TableHead>
           <TableBody>

@@ -43,7 +43,7 @@ export function reasonLength(reason: string): number {
 /** Live rule for the reason, the same as the server's (5–500 characters after trimming; invisible ones do not count). */
 export function reasonProblem(reason: string): string | null {
   const length = reasonLength(reason);
-  const visible = [...reason.replace(/\p{Cf}/gu, '').trim()].length;
+  const visible = [...reason.trim().replace(/[\p{Cf}\p{M}\u2800\u3164\u115f\u1160\uffa0]/gu, '').trim()].length;
   if (visible < REASON_MIN) return `At least ${REASON_MIN} characters (${visible} so far).`;
   if (length > REASON_MAX) return `At most ${REASON_MAX} characters (${length} now).`;
   return null;
@@ -468,6 +468,13 @@ const RunbooksScreen: React.FC = () => {
   useEffect(() => {
     void load();
   }, [load]);
+  // Keep each card's "last run" current while a run is still going; stop refreshing once none is.
+  const anyActive = (runbooks ?? []).some((runbook) => runbook.lastRun && runbook.lastRun.status !== 'completed');
+  useEffect(() => {
+    if (!anyActive) return undefined;
+    const timer = window.setInterval(() => void load(), 3000);
+    return () => window.clearInterval(timer);
+  }, [anyActive, load]);
 
   const runStarted = (next: Toast) => {
     setToast(next);

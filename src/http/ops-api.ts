@@ -285,7 +285,9 @@ export function createOpsApi(deps: OpsApiDeps): express.Router {
     '/notifications',
     handle(async (req, res) => {
       const operator = operatorOf(req);
-      const unreadOnly = req.query.unread === 'true';
+      const unreadParam = singleQueryValue(req.query.unread, 'unread');
+      if (unreadParam !== undefined && unreadParam !== 'true' && unreadParam !== 'false') throw new ValidationError('unread must be true or false.', 'unread');
+      const unreadOnly = unreadParam === 'true';
       const { items, unread } = await listNotifications(pool, operator.id, { unreadOnly, limit: 50 });
       res.json({
         unread,

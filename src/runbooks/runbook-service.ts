@@ -133,15 +133,17 @@ function requireCapabilities(initiator: Initiator, needed: readonly Capability[]
 }
 
 /**
- * Reason: 5–500 characters after trimming, counted as characters (not UTF-16 units); invisible format characters
- * (zero-width spaces…) do not count towards the minimum; control characters other than line breaks and tabs are refused.
+ * Reason: 5–500 characters after trimming, counted as characters (not UTF-16 units); invisible ones (zero-width
+ * spaces, lone combining marks, blank fillers) do not count towards the minimum; control characters other than line
+ * breaks and tabs are refused.
  */
 export function validateReason(reason: unknown): string {
   if (typeof reason !== 'string' || reason.trim() === '') throw new ValidationError('A reason is required.', 'reason');
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(reason)) throw new ValidationError('The reason contains control characters.', 'reason');
   const trimmed = reason.trim();
-  const visible = [...trimmed.replace(/\p{Cf}/gu, '').trim()].length;
+  // Invisible characters (format characters, lone combining marks, blank "fillers") do not make a reason.
+  const visible = [...trimmed.replace(/[\p{Cf}\p{M}\u2800\u3164\u115f\u1160\uffa0]/gu, '').trim()].length;
   if (visible < REASON_MIN) throw new ValidationError(`The reason must be at least ${REASON_MIN} characters long.`, 'reason');
   if ([...trimmed].length > REASON_MAX) throw new ValidationError(`The reason must be at most ${REASON_MAX} characters long.`, 'reason');
   return trimmed;
@@ -167,6 +169,11 @@ async function resolveScope(db: Queryable, input: ScopeInput): Promise<ResolvedS
   if (input.tenantId !== undefined && input.tenantId !== null) {
     if (!Number.isSafeInteger(input.tenantId) || input.tenantId <= 0) throw new ValidationError('Tenant id must be a positive whole number.', 'tenant');
     tenant = await findAllowedTenantById(db, input.tenantId);
+    // Both ways of naming the tenant given: they must name the same one, or we would silently act on one of them.
+    const externalId = typeof input.tenantExternalId === 'string' ? input.tenantExternalId.trim() : '';
+    if (tenant && externalId !== '' && externalId !== tenant.externalId) {
+      throw new ValidationError('tenantId and tenantExternalId name different tenants: give one of them.', 'tenant');
+    }
   } else if (typeof input.tenantExternalId === 'string' && input.tenantExternalId.trim() !== '') {
     // Text with a NUL cannot be a tenant (Postgres text cannot even hold it).
     tenant = input.tenantExternalId.includes('\u0000') ? null : await findAllowedTenantByExternalId(db, input.tenantExternalId.trim());

@@ -73,6 +73,8 @@ export function parseRunFilters(raw: Record<string, unknown>): RunListFilters {
     if (!/^\d{1,15}$/.test(afterId)) throw new ValidationError('afterId must be a run id.', 'afterId');
     filters.afterId = Number(afterId);
   }
+  if (filters.order === 'oldest' && filters.beforeId !== undefined) throw new ValidationError('With sort=oldest, page with afterId.', 'beforeId');
+  if (filters.order !== 'oldest' && filters.afterId !== undefined) throw new ValidationError('afterId pages oldest first: add sort=oldest.', 'afterId');
   return filters;
 }
 

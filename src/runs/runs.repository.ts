@@ -339,7 +339,9 @@ export async function recordItemProgress(
     `UPDATE operation_run_items
         SET cursor_id = $3::bigint, counts = $4::jsonb, phase = $5::text,
             batches_done = batches_done + CASE WHEN $6::boolean THEN 1 ELSE 0 END,
-            lease_until = now() + make_interval(secs => $7::int), updated_at = now()
+            -- clock_timestamp(), not now(): now() is when this batch's transaction began, and a batch longer than
+            -- the lease would commit a lease that has already run out.
+            lease_until = greatest(lease_until, clock_timestamp() + make_interval(secs => $7::int)), updated_at = now()
       WHERE id = $1::bigint AND lease_token = $2::uuid AND status = 'running'`,
     [item.id, item.leaseToken, progress.cursorId, JSON.stringify(progress.counts), progress.phase, progress.batch, progress.leaseSeconds],
   );
@@ -442,7 +444,7 @@ export async function takeStalledPendingItems(db: Queryable, staleSeconds: numbe
 /** Extends a held lease (a heartbeat while a long batch runs). False when the lease is no longer ours. */
 export async function renewLease(db: Queryable, item: { id: number; leaseToken: string }, leaseSeconds: number): Promise<boolean> {
   const { rowCount } = await db.query(
-    `UPDATE operation_run_items SET lease_until = now() + make_interval(secs => $3::int)
+    `UPDATE operation_run_items SET lease_until = greatest(lease_until, clock_timestamp() + make_interval(secs => $3::int))
       WHERE id = $1::bigint AND lease_token = $2::uuid AND status = 'running'`,
     [item.id, item.leaseToken, leaseSeconds],
   );

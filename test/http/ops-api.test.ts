@@ -193,6 +193,8 @@ describe('operator JSON API and its OpenAPI document', function () {
     expect((await call(viewer, 'GET', '/ops/api/runs', '/ops/api/runs?sort=sideways')).body.error.field).to.equal('sort');
     expect((await call(viewer, 'GET', '/ops/api/runs', '/ops/api/runs?status=queued&status=running')).body.error.field).to.equal('status');
     expect((await call(viewer, 'GET', '/ops/api/runs', '/ops/api/runs?beforeId=99999999999999999999')).body.error.field).to.equal('beforeId');
+    expect((await call(viewer, 'GET', '/ops/api/runs', '/ops/api/runs?sort=oldest&beforeId=5')).body.error.field).to.equal('beforeId');
+    expect((await call(viewer, 'GET', '/ops/api/runs', '/ops/api/runs?afterId=5')).body.error.field).to.equal('afterId');
 
     const id = list.body.runs[0].id as number;
     const queued = await call(viewer, 'GET', '/ops/api/runs/{id}', `/ops/api/runs/${id}`);
@@ -239,6 +241,7 @@ describe('operator JSON API and its OpenAPI document', function () {
     const read = await call(admin, 'POST', '/ops/api/notifications/{id}/read', `/ops/api/notifications/${ids[0]}/read`);
     expect(read.body).to.deep.equal({ id: ids[0], read: true });
     expect((await call(admin, 'GET', '/ops/api/notifications', '/ops/api/notifications?unread=true')).body.unread).to.equal(1);
+    expect((await call(admin, 'GET', '/ops/api/notifications', '/ops/api/notifications?unread=bogus')).body.error.field).to.equal('unread');
     const rows = await db.pool.query('SELECT platform_user_id FROM notifications');
     expect(rows.rows.every((row) => row.platform_user_id === adminId)).to.equal(true);
   });

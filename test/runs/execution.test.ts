@@ -221,11 +221,12 @@ describe('run execution', function () {
   });
 
   it('a batch slower than the lease keeps its lease by heartbeat: no second attempt, the run succeeds', async () => {
-    const db = await dataset(1, 12);
+    // Three batches of 12 rows at 0.3 s a row: each ~3.6 s, longer than the 2 s lease.
+    const db = await dataset(1, 36);
     await slowDownUpdates(db, 0.3);
     const engine = await engineFor(db, { leaseSeconds: 2, batchSize: 12, concurrency: 1 });
     const { run } = await engine.runbooks.startRun({ runbookKey: KEY, scope: ALL, initiator: cliInitiator, source: 'cli', reason: 'slow batch', confirmation: PHRASE });
-    // Sweep as often as a busy deployment would while the ~3.6 s batch runs: it must not take the item away.
+    // Sweep as often as a busy deployment would while the slow batches run: it must never take the item away.
     const sweeping = setInterval(() => void sweep(engine.executor, { staleSeconds: 1 }).catch(() => undefined), 500);
     try {
       const done = await waitForRunCompletion(db.pool, run.id);

@@ -70,6 +70,9 @@ describe('runbook service', function () {
       ['an idempotency key with spaces', { idempotencyKey: 'has spaces' }, 'idempotencyKey'],
       ['a reason of five zero-width spaces and a letter', { reason: '\u200b\u200b\u200b\u200b\u200ba' }, 'reason'],
       ['a reason with a NUL', { reason: 'fix\u0000data now' }, 'reason'],
+      ['a reason of six blank Braille cells', { reason: '\u2800'.repeat(6) }, 'reason'],
+      ['a reason of lone combining accents', { reason: '\u0301'.repeat(6) }, 'reason'],
+
       ['a tenant external id with a NUL', { scope: { scope: 'single_tenant', tenantExternalId: 'tenant-a\u0000' } }, 'tenant'],
     ];
     for (const [what, overrides, field] of cases) {
@@ -80,6 +83,16 @@ describe('runbook service', function () {
         expect(await runCount()).to.equal(0);
       });
     }
+
+    it('startRun refuses a tenant id and an external id that name different tenants', async () => {
+      const { rows } = await db.pool.query<{ id: number }>(`SELECT id FROM tenants WHERE external_id = 'tenant-a'`);
+      const error = await rejection(engine.runbooks.startRun(input({ scope: { scope: 'single_tenant', tenantId: rows[0]!.id, tenantExternalId: 'tenant-b' } })));
+      expect(error.details.field).to.equal('tenant');
+      expect(error.message).to.contain('different tenants');
+      expect(await runCount()).to.equal(0);
+      const same = await engine.runbooks.startRun(input({ scope: { scope: 'single_tenant', tenantId: rows[0]!.id, tenantExternalId: 'tenant-a' } }));
+      expect(same.created).to.equal(true);
+    });
 
     it('startRun refuses an unknown runbook as not found', async () => {
       const error = await rejection(engine.runbooks.startRun(input({ runbookKey: 'nope.nope' })));
