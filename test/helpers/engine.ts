@@ -83,6 +83,19 @@ export async function insertOperator(db: Queryable, capabilities: readonly strin
 
 export const cliInitiator: Initiator = { type: 'cli', label: 'test@cli' };
 
+/** Starts the lifecycle backfill on all tenants (phrase included) and returns the queued run. */
+export async function startAllTenantsRun(runbooks: RunbookService, reason: string, initiator: Initiator = cliInitiator): Promise<OperationRun> {
+  const { run } = await runbooks.startRun({
+    runbookKey: 'findings.lifecycle.backfill',
+    scope: { scope: 'all_tenants' },
+    initiator,
+    source: initiator.type === 'platform_user' ? 'system_ui' : 'cli',
+    reason,
+    confirmation: 'BACKFILL ALL TENANTS',
+  });
+  return run;
+}
+
 /** md5 over every findings column, in id order: equal checksums mean byte-identical end states. */
 export async function findingsChecksum(db: Queryable): Promise<string> {
   const { rows } = await db.query<{ sum: string }>(

@@ -6,7 +6,15 @@ import { findingsLifecycleRunbook } from '../../src/runbooks/findings-lifecycle/
 import { seedDemoData } from '../../src/seed/demo.js';
 import { generateLargeDataset } from '../../src/seed/large.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { cliInitiator, findingsChecksum, insertPlatform, startTestEngine, waitForRunCompletion, type TestEngine } from '../helpers/engine.js';
+import {
+  cliInitiator,
+  findingsChecksum,
+  insertPlatform,
+  startAllTenantsRun,
+  startTestEngine,
+  waitForRunCompletion,
+  type TestEngine,
+} from '../helpers/engine.js';
 import { insertFinding, insertTenant, insertWorkspace } from '../helpers/fixtures.js';
 
 const KEY = findingsLifecycleRunbook.key;
@@ -232,14 +240,7 @@ describe('findings.lifecycle.backfill preflight = run', function () {
       const preflight = await engine.runbooks.preflight(KEY, { scope: 'all_tenants' }, cliInitiator);
       expect(preflight.findingsWouldChange).to.be.greaterThan(0);
       for (const rule of findingsLifecycleRunbook.rules) expect(preflight.rules[rule.key], rule.key).to.be.greaterThan(0);
-      const { run } = await engine.runbooks.startRun({
-        runbookKey: KEY,
-        scope: { scope: 'all_tenants' },
-        initiator: cliInitiator,
-        source: 'cli',
-        reason: 'demo data check',
-        confirmation: 'BACKFILL ALL TENANTS',
-      });
+      const run = await startAllTenantsRun(engine.runbooks, 'demo data check');
       const done = await waitForRunCompletion(db.pool, run.id);
       expect(done.outcome).to.equal('succeeded');
       expect(pick(done.summaryCounts, Object.keys(preflight.counts))).to.deep.equal(preflight.counts);
@@ -263,14 +264,7 @@ describe('findings.lifecycle.backfill preflight = run', function () {
     const engine = await startTestEngine(runDb.url, runDb.pool, { batchSize: 40, concurrency: 2 });
     try {
       const preflight = await engine.runbooks.preflight(KEY, { scope: 'all_tenants' }, cliInitiator);
-      const { run } = await engine.runbooks.startRun({
-        runbookKey: KEY,
-        scope: { scope: 'all_tenants' },
-        initiator: cliInitiator,
-        source: 'cli',
-        reason: 'baseline comparison',
-        confirmation: 'BACKFILL ALL TENANTS',
-      });
+      const run = await startAllTenantsRun(engine.runbooks, 'baseline comparison');
       const done = await waitForRunCompletion(runDb.pool, run.id);
       expect(pick(done.summaryCounts, Object.keys(preflight.counts))).to.deep.equal(preflight.counts);
       expect(preflight.rules.r9_duplicates).to.be.greaterThan(0);
