@@ -31,6 +31,10 @@ export const auditActions = {
   runStarted: 'run.started',
   runCancelRequested: 'run.cancel_requested',
   runCompleted: 'run.completed',
+  operatorCreated: 'operator.created',
+  operatorUpdated: 'operator.updated',
+  operatorActivated: 'operator.activated',
+  operatorDeactivated: 'operator.deactivated',
 } as const;
 
 export const systemActor: AuditActor = { type: 'system', label: 'atlas-ops worker' };

@@ -93,3 +93,42 @@ export async function findCustomerIdentity(db: Queryable, id: number): Promise<C
   const { rows } = await db.query<CustomerRow>(`${selectCustomer} WHERE u.id = $1::bigint`, [id]);
   return rows[0] ? toCustomerIdentity(rows[0]) : null;
 }
+
+// ---------------------------------------------------------------- operator administration (CLI)
+
+export interface PlatformUserInput {
+  email: string;
+  name: string;
+  capabilities: readonly string[];
+  passwordHash: string;
+}
+
+/** Creates the operator, or updates name, capabilities and password of an existing one (re-activating it). */
+export async function upsertPlatformUser(db: Queryable, input: PlatformUserInput): Promise<{ identity: PlatformIdentity; created: boolean }> {
+  const { rows } = await db.query<PlatformRow & { created: boolean }>(
+    `INSERT INTO platform_users (email, name, capabilities, password_hash)
+     VALUES ($1::text, $2::text, $3::text[], $4::text)
+     ON CONFLICT (email) DO UPDATE
+       SET name = EXCLUDED.name, capabilities = EXCLUDED.capabilities, password_hash = EXCLUDED.password_hash,
+           is_active = true, updated_at = now()
+     RETURNING id, email, name, capabilities, is_active, (xmax = 0) AS created`,
+    [input.email, input.name, [...input.capabilities], input.passwordHash],
+  );
+  const row = rows[0]!;
+  return { identity: toPlatformIdentity(row), created: row.created };
+}
+
+/** Activates or deactivates an operator (a deactivated one loses its open sessions at its next request). */
+export async function setPlatformUserActive(db: Queryable, email: string, isActive: boolean): Promise<PlatformIdentity | null> {
+  const { rows } = await db.query<PlatformRow>(
+    `UPDATE platform_users SET is_active = $2::boolean, updated_at = now() WHERE email = $1::text
+     RETURNING id, email, name, capabilities, is_active`,
+    [email, isActive],
+  );
+  return rows[0] ? toPlatformIdentity(rows[0]) : null;
+}
+
+export async function listPlatformUsers(db: Queryable): Promise<PlatformIdentity[]> {
+  const { rows } = await db.query<PlatformRow>(`${selectPlatform} ORDER BY email`);
+  return rows.map(toPlatformIdentity);
+}

@@ -6,6 +6,7 @@ import { runbookCatalog } from '../runbooks/catalog.js';
 import type { PreflightResult, ScopeInput } from '../runbooks/runbook-service.js';
 import { getRunProgress, listRuns, parseRunFilters, type RunProgress } from '../runs/run-queries.js';
 import { osIdentity, parseId, printJson, reportError, resolveInitiator, withRuntime } from './cli-support.js';
+import { addOperatorCommands } from './operators.js';
 import { waitAndReport } from './wait.js';
 
 const DEFAULT_RUNBOOK = runbookCatalog[0]?.key ?? 'findings.lifecycle.backfill';
@@ -268,6 +269,8 @@ export function buildProgram(): Command {
         });
       }),
     );
+
+  addOperatorCommands(program, json, action);
 
   program.hook('postAction', () => {
     process.exitCode = exitCode;

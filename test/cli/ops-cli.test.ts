@@ -169,6 +169,48 @@ describe('ops CLI', function () {
   });
 });
 
+describe('operator administration CLI', function () {
+  this.timeout(60_000);
+
+  it('operator:add creates an operator who can sign in; refuses bad input; deactivate and activate switch it', async () => {
+    const db = await createTestDatabase();
+    const password = 'a long enough password';
+    const refusals: { args: string[]; env: Record<string, string> }[] = [
+      { args: ['operator:add', 'not-an-email'], env: { OPERATOR_PASSWORD: password } },
+      { args: ['operator:add', 'new@atlas.test', '--capability', 'platform.everything'], env: { OPERATOR_PASSWORD: password } },
+      { args: ['operator:add', 'new@atlas.test'], env: { OPERATOR_PASSWORD: 'short' } },
+      { args: ['operator:add', 'new@atlas.test'], env: {} },
+    ];
+    for (const refusal of refusals) {
+      const result = await cli(db, 'ops', refusal.args, refusal.env);
+      expect(result.code, refusal.args.join(' ')).to.equal(exitCodes.refused);
+    }
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM platform_users')).rows[0].n).to.equal(0);
+
+    const added = await cli(db, 'ops', ['operator:add', 'New@Atlas.test', '--name', 'New Operator', '--capability', 'platform.ops.view', 'platform.runbooks.view'], {
+      OPERATOR_PASSWORD: password,
+    });
+    expect(added.code, added.stderr).to.equal(0);
+    expect(added.stdout).to.contain('Created operator new@atlas.test');
+    const { authenticatePlatformUser } = await import('../../src/auth/login.js');
+    const identity = await authenticatePlatformUser(db.pool, 'new@atlas.test', password);
+    expect(identity).to.include({ email: 'new@atlas.test', name: 'New Operator', isActive: true });
+    expect(identity!.capabilities).to.deep.equal(['platform.ops.view', 'platform.runbooks.view']);
+
+    const updated = await cli(db, 'ops', ['--json', 'operator:add', 'new@atlas.test', '--all-capabilities'], { OPERATOR_PASSWORD: password });
+    expect(JSON.parse(updated.stdout)).to.include({ created: false });
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM platform_users')).rows[0].n).to.equal(1);
+
+    expect((await cli(db, 'ops', ['operator:deactivate', 'new@atlas.test'])).code).to.equal(0);
+    expect(await authenticatePlatformUser(db.pool, 'new@atlas.test', password)).to.equal(null);
+    expect((await cli(db, 'ops', ['operator:activate', 'new@atlas.test'])).code).to.equal(0);
+    expect(await authenticatePlatformUser(db.pool, 'new@atlas.test', password)).to.not.equal(null);
+    expect((await cli(db, 'ops', ['operator:deactivate', 'ghost@atlas.test'])).code).to.equal(exitCodes.notFound);
+    const audit = await db.pool.query(`SELECT action FROM audit_logs WHERE action LIKE 'operator.%' ORDER BY id`);
+    expect(audit.rows.map((row) => row.action)).to.deep.equal(['operator.created', 'operator.updated', 'operator.deactivated', 'operator.activated']);
+  });
+});
+
 describe('deploy hook', function () {
   this.timeout(120_000);
 
