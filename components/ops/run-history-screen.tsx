@@ -2,7 +2,7 @@
 // hundredth page costs what the first costs, with 10,000 runs or more.
 import { Box, Button, Input, Label, Loader, MessageBox, Table, TableBody, TableCell, TableHead, TableRow, Text } from '@adminjs/design-system';
 import React, { useEffect, useState } from 'react';
-import { Link } from 'react-router-dom';
+import { Link, useLocation, useNavigate } from 'react-router-dom';
 import {
   callApi,
   formatDateTime,
@@ -34,6 +34,39 @@ interface Filters {
 }
 
 const noFilters: Filters = { runbook: '', status: '', outcome: '', initiator: '', since: '', until: '', sort: 'newest' };
+
+const statusValues = ['queued', 'running', 'completed'];
+const outcomeValues = ['pending', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'];
+const isDay = (value: string) => /^\d{4}-\d{2}-\d{2}$/.test(value);
+
+/** Filters from the address (so a filtered history can be shared or reloaded); values that make no sense are reported, not used. */
+function filtersFromSearch(search: string): { filters: Filters; ignored: string[] } {
+  const params = new URLSearchParams(search);
+  const filters: Filters = { ...noFilters };
+  const ignored: string[] = [];
+  const take = (key: keyof Filters, valid: (value: string) => boolean) => {
+    const values = params.getAll(key);
+    if (values.length === 0) return;
+    const value = values[0]!;
+    if (values.length === 1 && valid(value)) (filters as unknown as Record<string, string>)[key] = value;
+    else ignored.push(`${key}=${values.join(',')}`);
+  };
+  take('runbook', (value) => /^[a-z0-9_.]{1,100}$/.test(value));
+  take('status', (value) => statusValues.includes(value));
+  take('outcome', (value) => outcomeValues.includes(value));
+  take('initiator', (value) => value.length <= 200);
+  take('since', isDay);
+  take('until', isDay);
+  take('sort', (value) => value === 'newest' || value === 'oldest');
+  return { filters, ignored };
+}
+
+function searchOf(filters: Filters): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(filters)) if (value !== '' && !(key === 'sort' && value === 'newest')) params.set(key, value);
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
 
 interface Page {
   runs: RunSummary[];
@@ -72,9 +105,12 @@ const FilterSelect: React.FC<{ id: string; label: string; value: string; options
 );
 
 const RunHistoryScreen: React.FC = () => {
+  const location = useLocation();
+  const navigate = useNavigate();
+  const [initial] = useState(() => filtersFromSearch(location.search));
   const [runbooks, setRunbooks] = useState<RunbookInfo[]>([]);
-  const [filters, setFilters] = useState<Filters>(noFilters);
-  const [initiatorDraft, setInitiatorDraft] = useState('');
+  const [filters, setFilters] = useState<Filters>(initial.filters);
+  const [initiatorDraft, setInitiatorDraft] = useState(initial.filters.initiator);
   // Cursors of the pages before this one, so Previous needs no offset.
   const [cursors, setCursors] = useState<(number | null)[]>([null]);
   const [page, setPage] = useState<Page | null>(null);
@@ -110,6 +146,12 @@ const RunHistoryScreen: React.FC = () => {
     setCursors([null]);
   };
 
+  // Keep the address in step with the filters (replace: filtering is not a step back/forward).
+  useEffect(() => {
+    const search = searchOf(filters);
+    if (search !== location.search) navigate({ pathname: location.pathname, search }, { replace: true });
+  }, [filters, location.pathname, location.search, navigate]);
+
   // The initiator filter is text: apply it after a pause in typing, not on every key.
   useEffect(() => {
     const timer = window.setTimeout(() => {
@@ -125,6 +167,11 @@ const RunHistoryScreen: React.FC = () => {
   return (
     <Box variant="grey" data-testid="runs-screen">
       <ScreenTitle title="Run history" subtitle="Every runbook run, from the panel, the CLI and the deploy hook." />
+      {initial.ignored.length > 0 && (
+        <MessageBox mb="lg" variant="info" data-testid="ignored-filters">
+          <Text>Ignored filters the address named but that make no sense: {initial.ignored.join('; ')}.</Text>
+        </MessageBox>
+      )}
       <Box variant="container" mb="xl">
         <Box flex flexDirection="row" flexWrap="wrap" alignItems="flex-end">
           <FilterSelect

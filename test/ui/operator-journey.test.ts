@@ -238,6 +238,14 @@ describe('operator journey in Chromium (ops-admin, real worker)', function () {
     await page.fill('[data-testid=filter-initiator]', 'ops-admin');
     await page.waitForSelector(`[data-testid=runs-total][data-total="1"]`);
     expect(await page.locator('[data-testid=run-row]').count()).to.equal(1);
+    // The filters live in the address: it can be shared and reloaded.
+    await page.waitForURL((url) => url.searchParams.get('outcome') === 'succeeded' && url.searchParams.get('initiator') === 'ops-admin');
+    await page.goto(`${app.baseUrl}/system/ops/runs?outcome=failed`);
+    await page.waitForSelector('[data-testid=runs-total][data-total="0"]');
+    expect(await page.locator('[data-testid=filter-outcome]').inputValue()).to.equal('failed');
+    // An address with a filter that makes no sense says so instead of silently showing everything as if filtered.
+    await page.goto(`${app.baseUrl}/system/ops/runs?status=bogus`);
+    expect(await page.locator('[data-testid=ignored-filters]').innerText()).to.contain('status=bogus');
   });
 
   it('notifications: the unread count shows in the sidebar and on the home page; opening one marks it read and shows the run', async () => {
