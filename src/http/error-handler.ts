@@ -1,8 +1,17 @@
-// The last word on errors: a status from the error's code (or a 4xx the framework set), a short message,
-// never a stack trace or SQL. Unexpected errors are logged with their details and answered with a plain 500.
+// The one mapping from a thrown error to an HTTP answer: a status from the error's code (or the 4xx a framework set),
+// a short message, the input field at fault where there is one — never a stack trace or SQL. Unexpected errors are
+// logged with their details and answered with a plain 500.
 import type { NextFunction, Request, Response } from 'express';
 import { httpStatusOf, isAppError } from '../errors.js';
 import { log } from '../log.js';
+
+export interface ErrorPayload {
+  status: number;
+  code: string;
+  message: string;
+  field?: string;
+  activeRunId?: number;
+}
 
 function clientStatusOf(error: unknown): number | null {
   if (typeof error !== 'object' || error === null) return null;
@@ -10,19 +19,38 @@ function clientStatusOf(error: unknown): number | null {
   return typeof candidate === 'number' && candidate >= 400 && candidate < 500 ? candidate : null;
 }
 
-const genericMessages: Record<number, string> = {
-  400: 'Bad request.',
-  403: 'Forbidden.',
-  404: 'Not found.',
-  413: 'Request too large.',
-  415: 'Unsupported request body.',
-};
+function clientMessageOf(error: unknown, status: number): string {
+  if ((error as { type?: unknown }).type === 'entity.parse.failed') return 'The request body is not valid JSON.';
+  const messages: Record<number, string> = {
+    403: 'Forbidden.',
+    404: 'Not found.',
+    413: 'The request body is too large.',
+    415: 'Unsupported request body.',
+  };
+  return messages[status] ?? 'Bad request.';
+}
+
+export function errorPayloadOf(error: unknown): ErrorPayload {
+  if (isAppError(error)) {
+    const payload: ErrorPayload = { status: httpStatusOf(error), code: error.code, message: error.message };
+    if (typeof error.details.field === 'string') payload.field = error.details.field;
+    if (typeof error.details.activeRunId === 'number') payload.activeRunId = error.details.activeRunId;
+    return payload;
+  }
+  const status = clientStatusOf(error);
+  if (status !== null) return { status, code: 'bad_request', message: clientMessageOf(error, status) };
+  return { status: 500, code: 'internal', message: 'Something went wrong on our side; it has been logged.' };
+}
 
 export function statusAndMessageOf(error: unknown): { status: number; message: string } {
-  if (isAppError(error)) return { status: httpStatusOf(error), message: error.message };
-  const status = clientStatusOf(error);
-  if (status !== null) return { status, message: genericMessages[status] ?? 'Bad request.' };
-  return { status: 500, message: 'Internal error.' };
+  const { status, message } = errorPayloadOf(error);
+  return { status, message };
+}
+
+/** Logs what the operator may not see: 5xx with details, 4xx at debug. */
+export function logError(req: Request, error: unknown, payload: ErrorPayload): void {
+  if (payload.status >= 500) log.error('http.unhandled_error', { method: req.method, path: req.path, error });
+  else log.debug('http.client_error', { method: req.method, path: req.path, status: payload.status, message: payload.message });
 }
 
 export function errorHandler() {
@@ -31,11 +59,10 @@ export function errorHandler() {
       next(error);
       return;
     }
-    const { status, message } = statusAndMessageOf(error);
-    if (status >= 500) log.error('http.unhandled_error', { method: req.method, path: req.path, error });
-    else log.debug('http.client_error', { method: req.method, path: req.path, status, message });
+    const payload = errorPayloadOf(error);
+    logError(req, error, payload);
     const wantsJson = req.path.includes('/api/') || (req.get('accept') ?? '').includes('application/json');
-    if (wantsJson) res.status(status).json({ error: { status, message } });
-    else res.status(status).type('text/plain').send(message);
+    if (wantsJson) res.status(payload.status).json({ error: payload });
+    else res.status(payload.status).type('text/plain').send(payload.message);
   };
 }

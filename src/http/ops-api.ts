@@ -4,8 +4,8 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { capabilities, type Capability } from '../auth/capabilities.js';
 import type { Pool } from '../db/pool.js';
-import { httpStatusOf, isAppError, isAppErrorWithCode, NotFoundError, ValidationError } from '../errors.js';
-import { log } from '../log.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import { errorPayloadOf, logError } from './error-handler.js';
 import { listNotifications, markNotificationRead } from '../notifications/notifications.repository.js';
 import type { Initiator, RunbookService, ScopeInput } from '../runbooks/runbook-service.js';
 import { countRuns, getRunDetail, listRuns, parseRunFilters, type RunDetail, type RunListEntry } from '../runs/run-queries.js';
@@ -69,15 +69,13 @@ function optionalString(source: Record<string, unknown>, key: string, max = 1000
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw new ValidationError(`${key} must be text.`, key);
   if (value.length > max) throw new ValidationError(`${key} is too long (at most ${max} characters).`, key);
-  if (value.includes('\u0000')) throw new ValidationError(`${key} contains a NUL character.`, key);
   return value;
 }
 
-/** A query parameter given at most once, as text without NUL; repeated or nested parameters are refused, not ignored. */
+/** A query parameter given at most once, as text; repeated or nested parameters are refused, not ignored. (The app refuses NUL in any address before this.) */
 function singleQueryValue(value: unknown, key: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw new ValidationError(`Give ${key} at most once, as plain text.`, key);
-  if (value.includes('\u0000')) throw new ValidationError(`${key} contains a NUL character.`, key);
   return value;
 }
 
@@ -158,26 +156,17 @@ function runDetailJson(detail: RunDetail) {
   };
 }
 
-/** Errors as JSON: {error: {status, code, message, field?, activeRunId?, activeRunUrl?}}. Never a stack or SQL. */
-function sendError(res: Response, error: unknown): void {
-  const status = httpStatusOf(error);
-  if (!isAppError(error)) {
-    log.error('ops_api.unexpected_error', { error });
-    res.status(500).json({ error: { status: 500, code: 'internal', message: 'Something went wrong on our side; it has been logged.' } });
-    return;
-  }
-  const payload: Record<string, unknown> = { status, code: error.code, message: error.message };
-  if (typeof error.details.field === 'string') payload.field = error.details.field;
-  if (isAppErrorWithCode(error, 'lock_conflict') && typeof error.details.activeRunId === 'number') {
-    payload.activeRunId = error.details.activeRunId;
-    payload.activeRunUrl = `${RUN_PAGE_PATH}/${error.details.activeRunId}`;
-  }
-  res.status(status).json({ error: payload });
+/** Errors as JSON, by the app's one mapping, plus a link to the run in the way for lock conflicts. */
+function sendError(req: Request, res: Response, error: unknown): void {
+  const payload = errorPayloadOf(error);
+  logError(req, error, payload);
+  const body = payload.activeRunId === undefined ? payload : { ...payload, activeRunUrl: `${RUN_PAGE_PATH}/${payload.activeRunId}` };
+  res.status(payload.status).json({ error: body });
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 const handle = (fn: Handler) => (req: Request, res: Response) => {
-  fn(req, res).catch((error: unknown) => sendError(res, error));
+  fn(req, res).catch((error: unknown) => sendError(req, res, error));
 };
 
 export function createOpsApi(deps: OpsApiDeps): express.Router {
@@ -314,16 +303,11 @@ export function createOpsApi(deps: OpsApiDeps): express.Router {
     }),
   );
 
-  router.use((_req: Request, res: Response) => sendError(res, new NotFoundError('No such API endpoint.')));
-  // Malformed JSON bodies and other body-parser errors: a clear 4xx.
-  router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+  router.use((req: Request, res: Response) => sendError(req, res, new NotFoundError('No such API endpoint.')));
+  // Malformed or oversized JSON bodies arrive here from the body parser.
+  router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
-    const status = (error as { status?: number }).status;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      res.status(status).json({ error: { status, code: 'bad_request', message: status === 413 ? 'The request body is too large.' : 'The request body is not valid JSON.' } });
-      return;
-    }
-    sendError(res, error);
+    sendError(req, res, error);
   });
   return router;
 }
