@@ -1,11 +1,10 @@
 // Resolves which PostgreSQL to use (DATABASE_URL, else the embedded one), checks it answers, and migrates it.
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { ConfigError, isAppErrorWithCode } from '../errors.js';
 import { log } from '../log.js';
-import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded.js';
+import { ensureDatabase, findRunningEmbedded, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded.js';
 import { migrate } from './migrate.js';
 import { describeConnectionError } from './pg-errors.js';
 
@@ -38,21 +37,6 @@ export async function checkServer(url: string): Promise<void> {
   }
 }
 
-/** The URL of the embedded server that another atlas-ops process runs from this data folder, if one is up. */
-export function runningEmbeddedUrl(config: Config): string | null {
-  const pidFile = path.join(config.dataDir, 'postgres', 'postmaster.pid');
-  if (!existsSync(pidFile)) return null;
-  const lines = readFileSync(pidFile, 'utf8').split('\n');
-  const pid = Number(lines[0]);
-  const port = Number(lines[3]);
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return null;
-  }
-  return Number.isInteger(port) && port > 0 ? `postgres://postgres:atlas-embedded@127.0.0.1:${port}/${EMBEDDED_DATABASE}` : null;
-}
-
 export interface OpenOptions {
   /** Apply pending migrations (default true). */
   migrate?: boolean;
@@ -66,7 +50,7 @@ export interface OpenOptions {
 export async function openDatabase(config: Config, options: OpenOptions = {}): Promise<DatabaseHandle> {
   let url: string;
   let embedded: EmbeddedPostgresHandle | null = null;
-  const running = !config.databaseUrl && options.reuseRunningEmbedded ? runningEmbeddedUrl(config) : null;
+  const running = !config.databaseUrl && options.reuseRunningEmbedded ? findRunningEmbedded(path.join(config.dataDir, 'postgres'))?.urlFor(EMBEDDED_DATABASE) ?? null : null;
   if (config.databaseUrl) {
     url = config.databaseUrl;
   } else if (running) {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import pg from 'pg';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/db/embedded.js';
+import { isProcessAlive, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/db/embedded.js';
 import { ConfigError } from '../../src/errors.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -32,14 +32,6 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boo
   return true;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function query<T>(url: string, sql: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
@@ -121,12 +113,12 @@ describe('startEmbeddedPostgres', function () {
     const gone = spawn('true');
     await new Promise((resolve) => gone.once('exit', resolve));
     const deadPid = gone.pid ?? 0;
-    expect(isAlive(deadPid)).to.equal(false);
+    expect(isProcessAlive(deadPid)).to.equal(false);
     writeFileSync(path.join(dir, 'postmaster.pid'), realPidFile.replace(/^\d+/, String(deadPid)));
 
     await start();
     expect(postmasterPid(dir)).to.not.equal(deadPid);
-    expect(isAlive(postmasterPid(dir))).to.equal(true);
+    expect(isProcessAlive(postmasterPid(dir))).to.equal(true);
     expect((await rowsOf()).length).to.be.greaterThan(0);
   });
 
@@ -135,12 +127,12 @@ describe('startEmbeddedPostgres', function () {
     const sleeper = spawn('sleep', ['60']);
     children.push(sleeper);
     const livePid = sleeper.pid ?? 0;
-    expect(isAlive(livePid)).to.equal(true);
+    expect(isProcessAlive(livePid)).to.equal(true);
     writeFileSync(path.join(dir, 'postmaster.pid'), realPidFile.replace(/^\d+/, String(livePid)));
 
     await start();
     expect(postmasterPid(dir)).to.not.equal(livePid);
-    expect(isAlive(livePid), 'the unrelated process is left alone').to.equal(true);
+    expect(isProcessAlive(livePid), 'the unrelated process is left alone').to.equal(true);
     expect((await rowsOf()).length).to.be.greaterThan(0);
   });
 
@@ -156,14 +148,14 @@ describe('startEmbeddedPostgres', function () {
     const ready = await waitFor(() => output.includes('ready') || child.exitCode !== null, 60_000);
     expect(ready && output.includes('ready'), `child output: ${output}`).to.equal(true);
     const orphanPid = postmasterPid(dir);
-    expect(isAlive(orphanPid)).to.equal(true);
+    expect(isProcessAlive(orphanPid)).to.equal(true);
 
     child.kill('SIGKILL');
     await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve)));
-    expect(isAlive(orphanPid), 'postgres outlives its killed owner').to.equal(true);
+    expect(isProcessAlive(orphanPid), 'postgres outlives its killed owner').to.equal(true);
 
     await start();
-    expect(await waitFor(() => !isAlive(orphanPid), 5_000), 'the orphan is shut down').to.equal(true);
+    expect(await waitFor(() => !isProcessAlive(orphanPid), 5_000), 'the orphan is shut down').to.equal(true);
     expect(postmasterPid(dir)).to.not.equal(orphanPid);
     expect((await rowsOf()).length).to.be.greaterThan(0);
   });

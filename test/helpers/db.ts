@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/db/embedded.js';
+import { isProcessAlive, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/db/embedded.js';
 import { ConfigError } from '../../src/errors.js';
 import { migrate, migrationsDir } from '../../src/db/migrate.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
@@ -100,14 +100,6 @@ async function startOwnEmbeddedServer(): Promise<EmbeddedPostgresHandle> {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Drops test databases left by suite runs that are no longer alive (their pid is in the name), and old templates. */
 async function dropStaleDatabases(): Promise<void> {
@@ -117,7 +109,7 @@ async function dropStaleDatabases(): Promise<void> {
   );
   const rows = (all as { datname: string }[]).filter((row) => {
     const pid = Number(/^atlas_test_(\d+)_/.exec(row.datname)?.[1]);
-    return !pid || !isAlive(pid);
+    return !pid || !isProcessAlive(pid);
   });
   for (const row of rows) {
     await adminQuery(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(row.datname)} WITH (FORCE)`);
