@@ -19,10 +19,10 @@ export interface OrchestrateJob {
   runId: number;
 }
 
-/** What services need from the queue; `db` lets a send join the caller's transaction. */
+/** What services need from the queue; `db` is where the jobs are written: the caller's transaction, or its pool. */
 export interface Enqueuer {
   orchestrate(job: OrchestrateJob, db?: Queryable): Promise<void>;
-  tenants(jobs: readonly TenantJob[], db?: Queryable): Promise<void>;
+  tenants(jobs: readonly TenantJob[], db: Queryable): Promise<void>;
 }
 
 export const PGBOSS_SCHEMA = 'pgboss';
@@ -71,12 +71,6 @@ function onConnection(db: Queryable | undefined): { db: { executeSql(text: strin
   return { db: { executeSql: (text: string, values: unknown[]) => db.query(text, values) } };
 }
 
-/** pg-boss's own connection, as a Queryable (for reads outside a caller's transaction). */
-function bossDb(boss: PgBoss): Queryable {
-  const db = boss.getDb() as unknown as { executeSql(text: string, values: unknown[]): Promise<{ rows: unknown[] }> };
-  return { query: (text: string, values?: unknown[]) => db.executeSql(text, values ?? []) } as unknown as Queryable;
-}
-
 export function createEnqueuer(boss: PgBoss): Enqueuer {
   return {
     async orchestrate(job, db) {
@@ -91,7 +85,7 @@ export function createEnqueuer(boss: PgBoss): Enqueuer {
         onConnection(db) as PgBoss.InsertOptions,
       );
       // insert() reports nothing in 10.x and silently drops jobs of a missing queue: count what landed.
-      const { rows } = await (db ?? bossDb(boss)).query<{ n: number }>(
+      const { rows } = await db.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM ${PGBOSS_SCHEMA}.job WHERE name = $1::text AND id = ANY($2::uuid[])`,
         [queueNames.tenant, ids],
       );

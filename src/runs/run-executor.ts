@@ -12,7 +12,6 @@ import { completeRunIfDone, failRun, markRunRunning } from './run-transitions.js
 import {
   claimItem,
   claimNextPendingItem,
-  findItem,
   findRun,
   findRunsNeedingAttention,
   finishItem,
@@ -163,18 +162,15 @@ export async function runTenantJob(deps: ExecutorDeps, job: { runId: number; ite
   const { pool, settings } = deps;
   let processed = 0;
   let item = await claimItem(pool, job.itemId, settings.leaseSeconds);
-  if (!item) {
-    const existing = await findItem(pool, job.itemId);
-    if (!existing || existing.runId !== job.runId) return { items: 0 };
-  }
   for (;;) {
-    if (!item) item = await claimNextPendingItem(pool, job.runId, settings.leaseSeconds);
+    item ??= await claimNextPendingItem(pool, job.runId, settings.leaseSeconds);
     if (!item?.leaseToken) break;
     await processItem(deps, { ...item, leaseToken: item.leaseToken });
     processed++;
     item = null;
   }
-  await completeRunIfDone(pool, job.runId);
+  // A job that found nothing to do leaves completion to the job that did the last item (and to the sweep).
+  if (processed > 0) await completeRunIfDone(pool, job.runId);
   return { items: processed };
 }
 
@@ -203,7 +199,7 @@ export async function sweep(deps: ExecutorDeps, options: { staleSeconds?: number
   for (const item of reclaimed.filter((entry) => entry.status === 'pending')) wake.set(item.id, { runId: item.runId, itemId: item.id });
   for (const item of stalled) wake.set(item.id, { runId: item.runId, itemId: item.id });
   if (wake.size > 0) {
-    await enqueue.tenants([...wake.values()]);
+    await enqueue.tenants([...wake.values()], pool);
     result.requeued = wake.size;
   }
   for (const run of await findRunsNeedingAttention(pool, staleSeconds)) {

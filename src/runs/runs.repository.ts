@@ -282,11 +282,6 @@ export async function listItems(db: Queryable, runId: number): Promise<RunItem[]
   return rows.map(toItem);
 }
 
-export async function findItem(db: Queryable, id: number): Promise<RunItem | null> {
-  const { rows } = await db.query<ItemRow>('SELECT * FROM operation_run_items WHERE id = $1::bigint', [id]);
-  return rows[0] ? toItem(rows[0]) : null;
-}
-
 /** The SET list of a claim: running under a fresh lease token for $2 seconds, one more attempt. */
 const takeLease = `status = 'running', lease_token = gen_random_uuid(), lease_until = now() + make_interval(secs => $2::int),
             attempts = i.attempts + 1, started_at = coalesce(i.started_at, now()), updated_at = now()`;

@@ -111,7 +111,7 @@ describe('run execution', function () {
     const items = await listItems(db.pool, run.id);
     // Every item delivered three times at once, plus duplicates left in the queue for a real worker.
     await Promise.all(items.flatMap((item) => [1, 2, 3].map(() => runTenantJob(engine.executor, { runId: run.id, itemId: item.id }))));
-    await engine.enqueue.tenants(items.map((item) => ({ runId: run.id, itemId: item.id })));
+    await engine.enqueue.tenants(items.map((item) => ({ runId: run.id, itemId: item.id })), db.pool);
     const worker = await engineFor(db, { batchSize: 7 });
     const done = await waitForRunCompletion(db.pool, run.id);
     expect(done.outcome).to.equal('succeeded');
