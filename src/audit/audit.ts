@@ -39,7 +39,7 @@ export const auditActions = {
 
 export const systemActor: AuditActor = { type: 'system', label: 'atlas-ops worker' };
 
-export const insertAuditSql = `
+const insertAuditSql = `
   INSERT INTO audit_logs (plane, actor_type, actor_id, actor_label, action, target_type, target_id, ip, user_agent, metadata)
   VALUES ($1::text, $2::text, $3::bigint, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::jsonb)`;
 

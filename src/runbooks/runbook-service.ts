@@ -137,7 +137,7 @@ function requireCapabilities(initiator: Initiator, needed: readonly Capability[]
  * spaces, lone combining marks, blank fillers) do not count towards the minimum; control characters other than line
  * breaks and tabs are refused.
  */
-export function validateReason(reason: unknown): string {
+function validateReason(reason: unknown): string {
   if (typeof reason !== 'string' || reason.trim() === '') throw new ValidationError('A reason is required.', 'reason');
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(reason)) throw new ValidationError('The reason contains control characters.', 'reason');

@@ -207,7 +207,7 @@ export interface RunDetail extends RunProgress {
   auditTrail: AuditEntry[];
 }
 
-export async function listRunAudit(db: Queryable, runId: number): Promise<AuditEntry[]> {
+async function listRunAudit(db: Queryable, runId: number): Promise<AuditEntry[]> {
   const { rows } = await db.query<{
     id: number;
     occurred_at: Date;
