@@ -135,44 +135,28 @@ const TenantPicker: React.FC<{ runbookKey: string; selected: TenantOption | null
 
 // ---------------------------------------------------------------- preflight table
 
+/** One headline number of a preflight, its value also in data-value for tests. */
+const Stat: React.FC<{ testId: string; label: string; value: number }> = ({ testId, label, value }) => (
+  <Box data-testid={testId}>
+    <Text fontSize="sm" color="grey60">
+      {label}
+    </Text>
+    <Text fontSize="h4" fontWeight="bold" data-value={value}>
+      {formatNumber(value)}
+    </Text>
+  </Box>
+);
+
 const PreflightTable: React.FC<{ runbook: RunbookInfo; preflight: Preflight }> = ({ runbook, preflight }) => (
   <Box mb="xl" data-testid="preflight-result">
     <Text mb="md">
       Preflight of {preflight.scope === 'all_tenants' ? 'all tenants' : `tenant ${preflight.tenant?.name ?? ''}`}: nothing has changed yet.
     </Text>
     <Box flex flexDirection="row" mb="lg" style={{ gap: 24 }}>
-      <Box data-testid="preflight-tenants">
-        <Text fontSize="sm" color="grey60">
-          Tenants in scope
-        </Text>
-        <Text fontSize="h4" fontWeight="bold" data-value={preflight.tenantsInScope}>
-          {formatNumber(preflight.tenantsInScope)}
-        </Text>
-      </Box>
-      <Box data-testid="preflight-findings-total">
-        <Text fontSize="sm" color="grey60">
-          Findings in scope
-        </Text>
-        <Text fontSize="h4" fontWeight="bold" data-value={preflight.findingsTotal}>
-          {formatNumber(preflight.findingsTotal)}
-        </Text>
-      </Box>
-      <Box data-testid="preflight-findings-changed">
-        <Text fontSize="sm" color="grey60">
-          Findings that would change
-        </Text>
-        <Text fontSize="h4" fontWeight="bold" data-value={preflight.findingsWouldChange}>
-          {formatNumber(preflight.findingsWouldChange)}
-        </Text>
-      </Box>
-      <Box data-testid="preflight-duplicate-groups">
-        <Text fontSize="sm" color="grey60">
-          Duplicate groups
-        </Text>
-        <Text fontSize="h4" fontWeight="bold" data-value={preflight.duplicateGroups}>
-          {formatNumber(preflight.duplicateGroups)}
-        </Text>
-      </Box>
+      <Stat testId="preflight-tenants" label="Tenants in scope" value={preflight.tenantsInScope} />
+      <Stat testId="preflight-findings-total" label="Findings in scope" value={preflight.findingsTotal} />
+      <Stat testId="preflight-findings-changed" label="Findings that would change" value={preflight.findingsWouldChange} />
+      <Stat testId="preflight-duplicate-groups" label="Duplicate groups" value={preflight.duplicateGroups} />
     </Box>
     <Table data-testid="preflight-rules">
       <TableHead>
